@@ -2,10 +2,26 @@
 // sdk and server import core only, cli imports sdk and server.
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'net', 'node:net', 'http', 'node:http', 'child_process', 'node:child_process'];
+const nodeBuiltins = [
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'net',
+  'node:net',
+  'http',
+  'node:http',
+  'child_process',
+  'node:child_process',
+];
 
 function restrict(patterns, paths = []) {
-  return { 'no-restricted-imports': ['error', { patterns, paths: paths.map((name) => ({ name, message: 'core is pure: no I/O' })) }] };
+  return {
+    'no-restricted-imports': [
+      'error',
+      { patterns, paths: paths.map((name) => ({ name, message: 'core is pure: no I/O' })) },
+    ],
+  };
 }
 
 export default tseslint.config(
@@ -15,22 +31,40 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
     files: ['packages/core/src/**/*.ts'],
     rules: restrict(
-      [{ group: ['@cairn/*', 'cairn', '../../*'], message: 'core imports nothing of ours (DESIGN.md)' }],
+      [
+        {
+          group: ['@cairn/*', 'cairn', '../../*'],
+          message: 'core imports nothing of ours (DESIGN.md)',
+        },
+      ],
       nodeBuiltins,
     ),
   },
   {
     files: ['packages/sdk/src/**/*.ts'],
-    rules: restrict([{ group: ['@cairn/server', '@cairn/server/*', 'cairn', '../../server/*', '../../cli/*'], message: 'the SDK never imports the server or the CLI (DESIGN.md)' }]),
+    rules: restrict([
+      {
+        group: ['@cairn/server', '@cairn/server/*', 'cairn', '../../server/*', '../../cli/*'],
+        message: 'the SDK never imports the server or the CLI (DESIGN.md)',
+      },
+    ]),
   },
   {
     files: ['packages/server/src/**/*.ts'],
-    rules: restrict([{ group: ['@cairn/sdk', '@cairn/sdk/*', 'cairn', '../../sdk/*', '../../cli/*'], message: 'the server imports core only (DESIGN.md)' }]),
+    rules: restrict([
+      {
+        group: ['@cairn/sdk', '@cairn/sdk/*', 'cairn', '../../sdk/*', '../../cli/*'],
+        message: 'the server imports core only (DESIGN.md)',
+      },
+    ]),
   },
 );

@@ -14,7 +14,10 @@ export function encodeFrameHeader(sha256Hex: string, length: number): Uint8Array
     throw new CairnError('BAD_REQUEST', `not a lower-case hex SHA-256: '${sha256Hex}'`);
   }
   if (!Number.isSafeInteger(length) || length < 0) {
-    throw new CairnError('BAD_REQUEST', `frame length must be a non-negative integer, got ${length}`);
+    throw new CairnError(
+      'BAD_REQUEST',
+      `frame length must be a non-negative integer, got ${length}`,
+    );
   }
   const header = new Uint8Array(FRAME_HEADER_BYTES);
   for (let i = 0; i < 32; i++) header[i] = parseInt(sha256Hex.slice(i * 2, i * 2 + 2), 16);
@@ -47,7 +50,10 @@ export class FrameParser {
           const sha256 = Buffer.from(this.header.subarray(0, 32)).toString('hex');
           const big = new DataView(this.header.buffer).getBigUint64(32);
           if (big > BigInt(Number.MAX_SAFE_INTEGER)) {
-            throw new CairnError('BAD_REQUEST', `frame for ${sha256} declares an impossible length`);
+            throw new CairnError(
+              'BAD_REQUEST',
+              `frame for ${sha256} declares an impossible length`,
+            );
           }
           const length = Number(big);
           events.push({ kind: 'start', sha256, length });
