@@ -1,0 +1,82 @@
+import { PathEscapeError, ValidationError } from './errors.js';
+
+export const MAX_PATH_LENGTH = 4096;
+
+/**
+ * Normalizes an entry path to the one form manifests store: POSIX separators, relative, no `.`
+ * or empty segments. Anything that could leave the artifact's root (`..`, an absolute or drive
+ * path) is refused rather than cleaned, so a hostile manifest cannot write outside a download.
+ */
+export function normalizeEntryPath(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new ValidationError(`entry path must be a string, got ${typeof value}`, {
+      rule: 'path.type',
+    });
+  }
+  if (value.length === 0) {
+    throw new ValidationError('entry path must not be empty', { rule: 'path.empty' });
+  }
+  if (value.includes('\0')) {
+    throw new ValidationError(`entry path ${JSON.stringify(value)} contains a NUL character`, {
+      rule: 'path.nul',
+    });
+  }
+  const posix = value.replaceAll('\\', '/');
+  if (posix.startsWith('/') || /^[A-Za-z]:/.test(posix)) {
+    throw new PathEscapeError(
+      `entry path ${JSON.stringify(value)} is absolute; entry paths are relative to the artifact root`,
+      { rule: 'path.absolute', path: value },
+    );
+  }
+  const segments = posix.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) {
+    throw new PathEscapeError(
+      `entry path ${JSON.stringify(value)} contains '..'; entry paths must stay inside the artifact root`,
+      { rule: 'path.parent', path: value },
+    );
+  }
+  if (segments.length === 0) {
+    throw new ValidationError(`entry path ${JSON.stringify(value)} names no file`, {
+      rule: 'path.empty',
+    });
+  }
+  const normalized = segments.join('/');
+  if (normalized.length > MAX_PATH_LENGTH) {
+    throw new ValidationError(
+      `entry path is ${normalized.length} characters long; the limit is ${MAX_PATH_LENGTH}`,
+      { rule: 'path.length' },
+    );
+  }
+  return normalized;
+}
+
+/** Normalizes a directory prefix (`a/b/`, `./a`) to `a/b`, or '' for the root. */
+export function normalizeDirPrefix(value: string | undefined): string {
+  if (value === undefined || value === '' || value === '.' || value === './') return '';
+  return normalizeEntryPath(value);
+}
+
+/** Joins a directory prefix and a relative name into one entry path. */
+export function joinEntryPath(prefix: string, name: string): string {
+  return normalizeEntryPath(prefix === '' ? name : `${prefix}/${name}`);
+}
+
+/** True when `path` is `dir` itself or lies below it (`dir` = '' is the root). */
+export function isUnderPrefix(path: string, dir: string): boolean {
+  return dir === '' || path === dir || path.startsWith(`${dir}/`);
+}
+
+/** Compares strings by Unicode code point, as Python's `sorted` does (W&B sorts manifests so). */
+export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const ca = ia.next();
+    const cb = ib.next();
+    if (ca.done) return cb.done ? 0 : -1;
+    if (cb.done) return 1;
+    const d = (ca.value.codePointAt(0) ?? 0) - (cb.value.codePointAt(0) ?? 0);
+    if (d !== 0) return d;
+  }
+}
