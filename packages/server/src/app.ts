@@ -1,0 +1,80 @@
+import swagger from '@fastify/swagger';
+import { API_PREFIX, FRAMES_CONTENT_TYPE } from '@cairn/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { registerAuth } from './http/auth.js';
+import { blobRoutes } from './http/blobs.js';
+import { collectionRoutes } from './http/collections.js';
+import { registerErrorHandling } from './http/errors.js';
+import { SERVER_VERSION, healthRoutes } from './http/health.js';
+import type { Services } from './http/services.js';
+import { uploadRoutes } from './http/uploads.js';
+import { versionRoutes } from './http/versions.js';
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
+import { BlobService } from './service/blob-service.js';
+import { UploadService } from './service/upload-service.js';
+import { VersionService } from './service/version-service.js';
+import { FsBlobStore } from './store/blob/fs-blob-store.js';
+import { openSqliteMetaStore } from './store/meta/sqlite.js';
+
+export interface App {
+  app: FastifyInstance;
+  options: ResolvedOptions;
+}
+
+/** Builds the Fastify app over the stores named by the options, without listening. */
+export async function buildApp(options: ServerOptions = {}): Promise<App> {
+  const o = resolveOptions(options);
+  await mkdir(o.dataDir, { recursive: true });
+  const meta = await openSqliteMetaStore(join(o.dataDir, 'cairn.db'));
+  const store = await FsBlobStore.open(o.dataDir);
+  const blobs = new BlobService(meta, store);
+  const services: Services = {
+    blobs,
+    uploads: new UploadService(meta, blobs),
+    versions: new VersionService(meta),
+  };
+
+  const app = Fastify({
+    logger: o.logger,
+    bodyLimit: 128 * 1024 * 1024,
+    // Uploads of large blobs may take long; a stalled client is cut by the socket timeout instead.
+    requestTimeout: 0,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+  app.addHook('onClose', async () => {
+    await meta.close();
+    await store.close();
+  });
+  // Blob bodies stream through untouched: hashed and written as they arrive, never buffered.
+  app.addContentTypeParser(
+    ['application/octet-stream', FRAMES_CONTENT_TYPE],
+    { bodyLimit: Number.MAX_SAFE_INTEGER },
+    (_req, payload, done) => done(null, payload),
+  );
+  registerErrorHandling(app);
+  registerAuth(app, o.apiKey);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Cairn',
+        version: SERVER_VERSION,
+        description: 'Versioned artifacts and lineage for machine learning',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(
+    async (api) => {
+      healthRoutes(api);
+      collectionRoutes(api, services);
+      versionRoutes(api, services);
+      blobRoutes(api, services);
+      uploadRoutes(api, services);
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: API_PREFIX },
+  );
+  return { app, options: o };
+}

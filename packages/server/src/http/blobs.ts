@@ -1,0 +1,99 @@
+import { Type } from '@sinclair/typebox';
+import { FRAMES_CONTENT_TYPE, isSha256Hex, ValidationError } from '@cairn/core';
+import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import { BlobInfo, errors } from './schemas.js';
+import type { Services } from './services.js';
+import { sendBlob } from './versions.js';
+
+const Sha = Type.Object({ sha256: Type.String() });
+const Hashes = Type.Object({ sha256: Type.Array(Type.String()) });
+
+function checkSha(s: string): string {
+  if (!isSha256Hex(s)) {
+    throw new ValidationError(`${JSON.stringify(s)} is not a lower-case hex SHA-256`, {
+      rule: 'sha256',
+    });
+  }
+  return s;
+}
+
+function stream(body: unknown): AsyncIterable<Uint8Array> {
+  if (body instanceof Readable) return body;
+  if (Buffer.isBuffer(body)) return Readable.from([body]);
+  return Readable.from([]);
+}
+
+export function blobRoutes(app: FastifyInstance, s: Services): void {
+  app.get<{ Params: { sha256: string } }>(
+    '/blobs/:sha256',
+    { schema: { summary: 'Bytes of one blob; HTTP Range supported', params: Sha } },
+    async (req, reply) =>
+      sendBlob(
+        reply,
+        s.blobs,
+        await s.blobs.blobInfo(checkSha(req.params.sha256)),
+        req.headers.range,
+      ),
+  );
+
+  app.put<{ Params: { sha256: string } }>(
+    '/blobs/:sha256',
+    {
+      schema: {
+        summary: 'Store one blob; rejected unless its bytes hash to the SHA-256 in the path',
+        params: Sha,
+        response: { 200: BlobInfo, ...errors },
+      },
+    },
+    async (req) => s.blobs.putBlob(stream(req.body), checkSha(req.params.sha256)),
+  );
+
+  app.post(
+    '/blobs',
+    {
+      schema: {
+        summary: 'Store one blob of unknown hash; the server hashes it',
+        response: { 200: BlobInfo, ...errors },
+      },
+    },
+    async (req) => s.blobs.putBlob(stream(req.body)),
+  );
+
+  app.post<{ Body: { sha256: string[] } }>(
+    '/blobs/missing',
+    {
+      schema: {
+        summary: 'Which of these blobs the server lacks',
+        body: Hashes,
+        response: { 200: Type.Object({ missing: Type.Array(Type.String()) }), ...errors },
+      },
+    },
+    async (req) => ({ missing: await s.blobs.missing(req.body.sha256) }),
+  );
+
+  app.post<{ Body: { sha256: string[] } }>(
+    '/blobs/batch',
+    {
+      schema: {
+        summary: `Many blobs in one framed stream (${FRAMES_CONTENT_TYPE})`,
+        body: Hashes,
+      },
+    },
+    async (req, reply) => {
+      const frames = await s.blobs.batch(req.body.sha256.map(checkSha));
+      return reply.type(FRAMES_CONTENT_TYPE).send(Readable.from(frames));
+    },
+  );
+
+  app.post(
+    '/packs',
+    {
+      schema: {
+        summary: `Store many small blobs sent as one framed stream (${FRAMES_CONTENT_TYPE})`,
+        response: { 200: Type.Object({ stored: Type.Array(BlobInfo) }), ...errors },
+      },
+    },
+    async (req) => ({ stored: await s.blobs.putPack(stream(req.body)) }),
+  );
+}

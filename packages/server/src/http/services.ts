@@ -1,0 +1,9 @@
+import type { BlobService } from '../service/blob-service.js';
+import type { UploadService } from '../service/upload-service.js';
+import type { VersionService } from '../service/version-service.js';
+
+export interface Services {
+  blobs: BlobService;
+  uploads: UploadService;
+  versions: VersionService;
+}

@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CairnError,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  isSha256Hex,
+  manifestDigest,
+  manifestSize,
+  newId,
+  validateAliases,
+  validateDescription,
+  validateEntries,
+  validateMetadata,
+  validateName,
+  validateProjectPath,
+  validateTags,
+  validateType,
+  type CommitRequest,
+  type CommitResult,
+  type UploadSession,
+  type UploadStart,
+} from '@cairn/core';
+import type { MetaStore } from '../store/meta/meta-store.js';
+import type { BlobService } from './blob-service.js';
+import { versionInfo } from './version-info.js';
+
+const UPLOAD_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The upload negotiation: a session pins the hashes the client means to use and says which
+ * the server lacks; the commit is one transaction that checks every blob, assigns `vN` and
+ * moves `latest`, or creates nothing at all.
+ */
+export class UploadService {
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly blobs: BlobService,
+  ) {}
+
+  async start(body: UploadStart): Promise<UploadSession> {
+    if (typeof body !== 'object' || body === null) {
+      throw new ValidationError('upload body must be a JSON object');
+    }
+    const entity = validateName(body.entity, 'entity name');
+    if (typeof body.project !== 'string') throw new ValidationError('project must be a string');
+    const project = validateProjectPath(body.project);
+    const collection = validateName(body.collection);
+    const type = validateType(body.type);
+    const sha256 = Array.isArray(body.sha256) ? body.sha256 : [];
+    for (const s of sha256) {
+      if (!isSha256Hex(s)) {
+        throw new ValidationError(`${JSON.stringify(s)} is not a lower-case hex SHA-256`, {
+          rule: 'sha256',
+        });
+      }
+    }
+    const missing = await this.blobs.missing(sha256);
+    const at = Date.now();
+    const upload = {
+      id: newId(),
+      entity,
+      project,
+      collection,
+      type,
+      createdAt: new Date(at).toISOString(),
+      expiresAt: new Date(at + UPLOAD_TTL_MS).toISOString(),
+    };
+    await this.meta.createUpload(upload, sha256);
+    return { uploadId: upload.id, missing, expiresAt: upload.expiresAt };
+  }
+
+  async abort(id: string): Promise<void> {
+    const u = await this.meta.getUpload(id);
+    if (!u) throw new NotFoundError(`upload ${id} does not exist (finished, aborted or expired)`);
+    await this.meta.deleteUpload(id);
+  }
+
+  async commit(id: string, body: CommitRequest): Promise<CommitResult> {
+    if (typeof body !== 'object' || body === null) {
+      throw new ValidationError('commit body must be a JSON object');
+    }
+    const entries = validateEntries(body.entries);
+    const description = validateDescription(body.description);
+    const metadata = validateMetadata(body.metadata);
+    const aliases = validateAliases(body.aliases ?? []);
+    const tags = validateTags(body.tags ?? []);
+    const digest = manifestDigest(entries);
+
+    const u = await this.meta.getUpload(id);
+    if (!u) throw new NotFoundError(`upload ${id} does not exist (finished, aborted or expired)`);
+
+    const result = await this.meta.transaction(async (tx) => {
+      const stored = new Map(
+        (await tx.findBlobs(entries.flatMap((e) => (e.sha256 ? [e.sha256] : [])))).map((b) => [
+          b.sha256,
+          b,
+        ]),
+      );
+      const missing: string[] = [];
+      for (const e of entries) {
+        if (e.sha256 === undefined) continue;
+        const b = stored.get(e.sha256);
+        if (!b) {
+          missing.push(e.path);
+          continue;
+        }
+        if (b.size !== e.size || b.md5 !== e.digest) {
+          throw new CairnError(
+            'DIGEST_MISMATCH',
+            `entry ${JSON.stringify(e.path)} declares size ${e.size} and MD5 ${e.digest}, but blob ${e.sha256} has size ${b.size} and MD5 ${b.md5}`,
+            { path: e.path },
+          );
+        }
+      }
+      if (missing.length > 0) {
+        const shown = missing.slice(0, 10).join(', ');
+        throw new CairnError(
+          'MISSING_BLOBS',
+          `the server lacks the bytes of ${missing.length} file(s): ${shown}${missing.length > 10 ? ', …' : ''}; upload them and commit again`,
+          { paths: missing },
+        );
+      }
+
+      const entity = await tx.ensureEntity(u.entity);
+      const project = await tx.ensureProject(entity.id, u.project);
+      const collection = await tx.ensureCollection(project.id, u.collection, u.type);
+      if (collection.type !== u.type) {
+        throw new ConflictError(
+          `artifact ${u.entity}/${u.project}/${u.collection} has type ${JSON.stringify(collection.type)}, not ${JSON.stringify(u.type)}`,
+          { existingType: collection.type },
+        );
+      }
+
+      const latest = await tx.latestVersion(collection.id);
+      if (latest && latest.digest === digest) {
+        // W&B keeps the existing version and adds the requested aliases and tags to it.
+        for (const a of aliases) await tx.setAlias(collection.id, a, latest.id);
+        if (tags.length > 0) {
+          const current = await tx.tagsOf(latest.id);
+          await tx.setTags(latest.id, [...new Set([...current, ...tags])]);
+        }
+        return { version: await versionInfo(tx, latest, collection), created: false };
+      }
+
+      const at = new Date().toISOString();
+      const idx = ((await tx.maxVersionIdx(collection.id)) ?? -1) + 1;
+      const versionId = newId();
+      await tx.insertVersion({
+        id: versionId,
+        collectionId: collection.id,
+        idx,
+        digest,
+        description,
+        metadata,
+        size: manifestSize(entries),
+        fileCount: entries.length,
+        commitHash: randomBytes(10).toString('hex'),
+        createdAt: at,
+        updatedAt: at,
+        entries: entries.map((e) => ({
+          path: e.path,
+          digest: e.digest,
+          size: e.size,
+          sha256: e.sha256 ?? null,
+          ref: e.ref ?? null,
+          birthArtifactId: e.birthArtifactId ?? versionId,
+          extra: e.extra ?? null,
+        })),
+      });
+      for (const a of aliases) await tx.setAlias(collection.id, a, versionId);
+      if (tags.length > 0) await tx.setTags(versionId, tags);
+      await tx.touchCollection(collection.id, at);
+      const v = await tx.getVersion(versionId);
+      if (!v) throw new CairnError('INTERNAL', 'version vanished inside its own transaction');
+      return { version: await versionInfo(tx, v, collection), created: true };
+    });
+    await this.meta.deleteUpload(id);
+    return result;
+  }
+}

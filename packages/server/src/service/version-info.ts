@@ -1,0 +1,79 @@
+import type { CollectionInfo, ManifestEntry, VersionInfo } from '@cairn/core';
+import type {
+  CollectionRecord,
+  EntryRecord,
+  MetaStore,
+  VersionRecord,
+} from '../store/meta/meta-store.js';
+
+/** The wire view of a version: user aliases plus the managed `vN` and (when it is) `latest`. */
+export async function versionInfo(
+  meta: MetaStore,
+  v: VersionRecord,
+  c: CollectionRecord,
+): Promise<VersionInfo> {
+  const latest = v.state === 'COMMITTED' ? await meta.latestVersion(c.id) : undefined;
+  const aliases = [
+    ...(latest?.id === v.id ? ['latest'] : []),
+    `v${v.idx}`,
+    ...(await meta.aliasesOf(v.id)),
+  ];
+  return {
+    id: v.id,
+    entity: c.entity,
+    project: c.project,
+    collection: c.name,
+    type: c.type,
+    index: v.idx,
+    digest: v.digest,
+    state: v.state,
+    description: v.description,
+    metadata: v.metadata,
+    aliases,
+    tags: await meta.tagsOf(v.id),
+    size: v.size,
+    fileCount: v.fileCount,
+    commitHash: v.commitHash,
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+  };
+}
+
+export function collectionInfo(c: CollectionRecord, versionCount: number): CollectionInfo {
+  return {
+    id: String(c.id),
+    entity: c.entity,
+    project: c.project,
+    name: c.name,
+    type: c.type,
+    description: c.description,
+    versionCount,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+export function entryOut(e: EntryRecord): ManifestEntry {
+  return {
+    path: e.path,
+    digest: e.digest,
+    size: e.size,
+    ...(e.sha256 !== null ? { sha256: e.sha256 } : {}),
+    ...(e.ref !== null ? { ref: e.ref } : {}),
+    ...(e.birthArtifactId !== null ? { birthArtifactId: e.birthArtifactId } : {}),
+    ...(e.extra !== null ? { extra: e.extra } : {}),
+  };
+}
+
+export function encodeCursor(value: string | number): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): unknown {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,237 @@
+import {
+  CairnError,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  isId,
+  isManagedAlias,
+  parseArtifactRef,
+  validateAliases,
+  validateDescription,
+  validateMetadata,
+  validateName,
+  validateProjectPath,
+  validateTags,
+  type CollectionInfo,
+  type ManifestEntry,
+  type Page,
+  type VersionInfo,
+  type VersionUpdate,
+} from '@cairn/core';
+import type { CollectionRecord, MetaStore, VersionRecord } from '../store/meta/meta-store.js';
+import {
+  collectionInfo,
+  decodeCursor,
+  encodeCursor,
+  entryOut,
+  versionInfo,
+} from './version-info.js';
+
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 1000;
+
+export function pageLimit(limit: unknown): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  const n = Number(limit);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) {
+    throw new ValidationError(
+      `limit must be an integer from 1 to ${MAX_PAGE}, got ${String(limit)}`,
+      {
+        rule: 'limit',
+      },
+    );
+  }
+  return n;
+}
+
+function badCursor(): ValidationError {
+  return new ValidationError('cursor is not one this server issued', { rule: 'cursor' });
+}
+
+/** Reading and editing committed versions and their collections. */
+export class VersionService {
+  constructor(private readonly meta: MetaStore) {}
+
+  async findCollection(
+    entity: string,
+    project: string,
+    name: string,
+  ): Promise<CollectionRecord | undefined> {
+    const e = await this.meta.findEntity(entity);
+    const p = e && (await this.meta.findProject(e.id, project));
+    return p && this.meta.findCollection(p.id, name);
+  }
+
+  private async requireLive(id: string): Promise<{ v: VersionRecord; c: CollectionRecord }> {
+    const v = isId(id) ? await this.meta.getVersion(id) : undefined;
+    const c = v && (await this.meta.getCollection(v.collectionId));
+    if (!v || !c || v.state === 'DELETED') {
+      throw new NotFoundError(`artifact version ${id} does not exist`, { id });
+    }
+    return { v, c };
+  }
+
+  async get(id: string): Promise<VersionInfo> {
+    const { v, c } = await this.requireLive(id);
+    return versionInfo(this.meta, v, c);
+  }
+
+  async resolve(ref: string): Promise<VersionInfo> {
+    if (isId(ref)) return this.get(ref);
+    const r = parseArtifactRef(ref);
+    const c = await this.findCollection(r.entity, r.project, r.collection);
+    if (!c) {
+      throw new NotFoundError(`artifact ${r.entity}/${r.project}/${r.collection} does not exist`, {
+        ref,
+      });
+    }
+    let v: VersionRecord | undefined;
+    if (r.digest !== undefined) v = await this.meta.findVersionByDigest(c.id, r.digest);
+    else if (r.alias === undefined || r.alias === 'latest') v = await this.meta.latestVersion(c.id);
+    else if (isManagedAlias(r.alias))
+      v = await this.meta.findVersionByIdx(c.id, Number(r.alias.slice(1)));
+    else v = await this.meta.findVersionByAlias(c.id, r.alias);
+    if (!v || v.state === 'DELETED') {
+      throw new NotFoundError(`artifact version ${ref} does not exist`, { ref });
+    }
+    return versionInfo(this.meta, v, c);
+  }
+
+  async list(
+    entity: string,
+    project: string,
+    collection: string,
+    limit: unknown,
+    cursor: string | undefined,
+  ): Promise<Page<VersionInfo>> {
+    const n = pageLimit(limit);
+    const after = decodeCursor(cursor);
+    if (after !== undefined && typeof after !== 'number') throw badCursor();
+    const c = await this.findCollection(entity, project, collection);
+    if (!c) throw new NotFoundError(`artifact ${entity}/${project}/${collection} does not exist`);
+    const rows = await this.meta.listVersions(c.id, {
+      limit: n + 1,
+      ...(after !== undefined ? { afterIdx: after } : {}),
+    });
+    const items = await Promise.all(rows.slice(0, n).map((v) => versionInfo(this.meta, v, c)));
+    const last = rows.length > n ? items[items.length - 1] : undefined;
+    return { items, ...(last ? { nextCursor: encodeCursor(last.index) } : {}) };
+  }
+
+  async collections(
+    entity: string,
+    project: string,
+    type: string | undefined,
+    limit: unknown,
+    cursor: string | undefined,
+  ): Promise<Page<CollectionInfo>> {
+    validateName(entity, 'entity name');
+    validateProjectPath(project);
+    const n = pageLimit(limit);
+    const after = decodeCursor(cursor);
+    if (after !== undefined && typeof after !== 'string') throw badCursor();
+    const e = await this.meta.findEntity(entity);
+    const p = e && (await this.meta.findProject(e.id, project));
+    if (!p) return { items: [] };
+    const rows = await this.meta.listCollections(p.id, {
+      limit: n + 1,
+      ...(type !== undefined ? { type } : {}),
+      ...(after !== undefined ? { afterName: after } : {}),
+    });
+    const items = rows.slice(0, n).map((r) => collectionInfo(r, r.versionCount));
+    const last = rows.length > n ? items[items.length - 1] : undefined;
+    return { items, ...(last ? { nextCursor: encodeCursor(last.name) } : {}) };
+  }
+
+  async update(id: string, body: VersionUpdate): Promise<VersionInfo> {
+    if (typeof body !== 'object' || body === null) {
+      throw new ValidationError('update body must be a JSON object');
+    }
+    const description =
+      body.description !== undefined ? validateDescription(body.description) : undefined;
+    const metadata = body.metadata !== undefined ? validateMetadata(body.metadata) : undefined;
+    const aliases = body.aliases !== undefined ? validateAliases(body.aliases) : undefined;
+    const tags = body.tags !== undefined ? validateTags(body.tags) : undefined;
+    return this.meta.transaction(async (tx) => {
+      const v = await tx.getVersion(id);
+      if (!v || v.state === 'DELETED')
+        throw new NotFoundError(`artifact version ${id} does not exist`);
+      const at = new Date().toISOString();
+      await tx.updateVersion(id, {
+        ...(description !== undefined ? { description } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
+        updatedAt: at,
+      });
+      if (aliases !== undefined) {
+        for (const a of await tx.aliasesOf(id)) {
+          if (!aliases.includes(a)) await tx.removeAlias(v.collectionId, a);
+        }
+        for (const a of aliases) await tx.setAlias(v.collectionId, a, id);
+      }
+      if (tags !== undefined) await tx.setTags(id, tags);
+      const c = await tx.getCollection(v.collectionId);
+      if (!c) throw new CairnError('INTERNAL', `collection of ${id} is missing`);
+      return versionInfo(
+        tx,
+        {
+          ...v,
+          ...(description !== undefined ? { description } : {}),
+          ...(metadata !== undefined ? { metadata } : {}),
+          updatedAt: at,
+        },
+        c,
+      );
+    });
+  }
+
+  async delete(id: string, deleteAliases: boolean): Promise<void> {
+    await this.meta.transaction(async (tx) => {
+      const v = await tx.getVersion(id);
+      if (!v || v.state === 'DELETED')
+        throw new NotFoundError(`artifact version ${id} does not exist`);
+      const aliases = await tx.aliasesOf(id);
+      if (aliases.length > 0 && !deleteAliases) {
+        throw new ConflictError(
+          `version v${v.idx} still has aliases (${aliases.join(', ')}); remove them first or delete with deleteAliases=true`,
+          { aliases },
+        );
+      }
+      await tx.removeAliasesOf(id);
+      await tx.updateVersion(id, { state: 'DELETED', updatedAt: new Date().toISOString() });
+    });
+  }
+
+  async manifest(id: string): Promise<ManifestEntry[]> {
+    await this.requireLive(id);
+    return (await this.meta.entries(id, {})).map(entryOut);
+  }
+
+  async files(
+    id: string,
+    names: string[] | undefined,
+    limit: unknown,
+    cursor: string | undefined,
+  ): Promise<Page<ManifestEntry>> {
+    await this.requireLive(id);
+    if (names !== undefined) {
+      return { items: (await this.meta.entries(id, { names })).map(entryOut) };
+    }
+    const n = pageLimit(limit);
+    const after = decodeCursor(cursor);
+    if (after !== undefined && typeof after !== 'string') throw badCursor();
+    const rows = await this.meta.entries(id, {
+      limit: n + 1,
+      ...(after !== undefined ? { afterPath: after } : {}),
+    });
+    const items = rows.slice(0, n).map(entryOut);
+    const last = rows.length > n ? items[items.length - 1] : undefined;
+    return { items, ...(last ? { nextCursor: encodeCursor(last.path) } : {}) };
+  }
+
+  async entry(id: string, path: string): Promise<ManifestEntry> {
+    await this.requireLive(id);
+    const e = await this.meta.getEntry(id, path);
+    if (!e) throw new NotFoundError(`version ${id} has no file ${JSON.stringify(path)}`, { path });
+    return entryOut(e);
+  }
+}

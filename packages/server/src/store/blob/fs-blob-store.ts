@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { NotFoundError } from '@cairn/core';
+import type { BlobStore, ByteRange, ObjectWriter } from './blob-store.js';
+
+// Chunks from the network are small; gathering them into larger writes saves syscalls.
+const WRITE_BUFFER = 1 << 20;
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+class FsObjectWriter implements ObjectWriter {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private size = 0;
+  private done = false;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly tmpPath: string,
+    private readonly finalPath: string,
+  ) {}
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const parts = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.fh.writev(parts);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.byteLength;
+    this.size += chunk.byteLength;
+    if (this.pendingBytes >= WRITE_BUFFER) await this.flush();
+  }
+
+  async commit(): Promise<number> {
+    if (this.done) throw new Error('object writer already finished');
+    this.done = true;
+    try {
+      await this.flush();
+      await this.fh.sync();
+      await this.fh.close();
+      await mkdir(dirname(this.finalPath), { recursive: true });
+      await rename(this.tmpPath, this.finalPath);
+      await fsyncDir(dirname(this.finalPath));
+      return this.size;
+    } catch (err) {
+      await this.fh.close().catch(() => undefined);
+      await unlink(this.tmpPath).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.fh.close().catch(() => undefined);
+    await unlink(this.tmpPath).catch(() => undefined);
+  }
+}
+
+/**
+ * Objects as files under `<root>/objects`, written through `<root>/tmp`: temp name, fsync,
+ * rename, fsync of the directory. A crash leaves at most temp files, which `open` sweeps.
+ */
+export class FsBlobStore implements BlobStore {
+  private constructor(
+    private readonly objects: string,
+    private readonly tmp: string,
+  ) {}
+
+  static async open(root: string): Promise<FsBlobStore> {
+    const objects = join(root, 'objects');
+    const tmp = join(root, 'tmp');
+    await mkdir(objects, { recursive: true });
+    // Whatever is in tmp belongs to writes that never committed (a crash or a kill).
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    return new FsBlobStore(objects, tmp);
+  }
+
+  private pathOf(key: string): string {
+    if (!/^[a-z0-9]+(\/[a-z0-9._-]+)+$/.test(key) || key.includes('..')) {
+      throw new Error(`invalid object key ${key}`);
+    }
+    return join(this.objects, ...key.split('/'));
+  }
+
+  async createWriter(key: string): Promise<ObjectWriter> {
+    const finalPath = this.pathOf(key);
+    const tmpPath = join(this.tmp, `${randomBytes(12).toString('hex')}.part`);
+    const fh = await open(tmpPath, 'wx');
+    return new FsObjectWriter(fh, tmpPath, finalPath);
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const path = this.pathOf(key);
+    const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new NotFoundError(`object ${key} is missing`);
+      throw err;
+    });
+    return createReadStream('', {
+      fd: fh,
+      highWaterMark: 1 << 20,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
+  }
+
+  async head(key: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(key))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await unlink(this.pathOf(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    const base = join(this.objects, ...prefix.split('/').filter(Boolean));
+    const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [];
+        throw err;
+      },
+    );
+    for (const e of entries) {
+      if (e.isFile()) yield relative(this.objects, join(e.parentPath, e.name)).split(sep).join('/');
+    }
+  }
+
+  async close(): Promise<void> {}
+}

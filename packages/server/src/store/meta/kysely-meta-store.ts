@@ -1,0 +1,540 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Database } from './schema.js';
+import type {
+  BlobRecord,
+  CollectionRecord,
+  EntityRow,
+  EntryRecord,
+  MetaStore,
+  NewVersion,
+  ProjectRow,
+  UploadRecord,
+  VersionRecord,
+} from './meta-store.js';
+
+// SQLite caps bound parameters per statement; stay well below it on every dialect.
+const CHUNK = 500;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function toVersion(r: Selectable<Database['versions']>): VersionRecord {
+  return {
+    id: r.id,
+    collectionId: Number(r.collection_id),
+    idx: Number(r.idx),
+    digest: r.digest,
+    state: r.state === 'DELETED' ? 'DELETED' : 'COMMITTED',
+    description: r.description,
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    size: Number(r.size),
+    fileCount: Number(r.file_count),
+    commitHash: r.commit_hash,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toEntry(r: Selectable<Database['entries']>): EntryRecord {
+  return {
+    path: r.path,
+    digest: r.digest,
+    size: Number(r.size),
+    sha256: r.sha256,
+    ref: r.ref,
+    birthArtifactId: r.birth_artifact_id,
+    extra: r.extra === null ? null : (JSON.parse(r.extra) as Record<string, unknown>),
+  };
+}
+
+function toBlob(r: Selectable<Database['blobs']>): BlobRecord {
+  return {
+    sha256: r.sha256,
+    md5: r.md5,
+    size: Number(r.size),
+    packId: r.pack_id,
+    offset: Number(r.offset),
+  };
+}
+
+/** MetaStore over Kysely; the dialect (SQLite, PostgreSQL) is chosen by whoever builds `db`. */
+export class KyselyMetaStore implements MetaStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly inTransaction = false,
+  ) {}
+
+  async transaction<T>(fn: (tx: MetaStore) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.db.transaction().execute((trx) => fn(new KyselyMetaStore(trx, true)));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async findEntity(name: string): Promise<EntityRow | undefined> {
+    const r = await this.db
+      .selectFrom('entities')
+      .select(['id', 'name'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return r && { id: Number(r.id), name: r.name };
+  }
+
+  async ensureEntity(name: string): Promise<EntityRow> {
+    await this.db
+      .insertInto('entities')
+      .values({ name, created_at: now() })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const r = await this.findEntity(name);
+    if (!r) throw new Error(`entity ${name} vanished after insert`);
+    return r;
+  }
+
+  async findProject(entityId: number, path: string): Promise<ProjectRow | undefined> {
+    const r = await this.db
+      .selectFrom('projects')
+      .select(['id', 'entity_id', 'path'])
+      .where('entity_id', '=', entityId)
+      .where('path', '=', path)
+      .executeTakeFirst();
+    return r && { id: Number(r.id), entityId: Number(r.entity_id), path: r.path };
+  }
+
+  async ensureProject(entityId: number, path: string): Promise<ProjectRow> {
+    await this.db
+      .insertInto('projects')
+      .values({ entity_id: entityId, path, created_at: now() })
+      .onConflict((oc) => oc.columns(['entity_id', 'path']).doNothing())
+      .execute();
+    const r = await this.findProject(entityId, path);
+    if (!r) throw new Error(`project ${path} vanished after insert`);
+    return r;
+  }
+
+  private collectionQuery() {
+    return this.db
+      .selectFrom('collections as c')
+      .innerJoin('projects as p', 'p.id', 'c.project_id')
+      .innerJoin('entities as e', 'e.id', 'p.entity_id')
+      .select([
+        'c.id',
+        'c.project_id',
+        'c.name',
+        'c.type',
+        'c.description',
+        'c.created_at',
+        'c.updated_at',
+        'p.path as project',
+        'e.name as entity',
+      ]);
+  }
+
+  private static toCollection(r: {
+    id: number;
+    project_id: number;
+    name: string;
+    type: string;
+    description: string | null;
+    created_at: string;
+    updated_at: string;
+    project: string;
+    entity: string;
+  }): CollectionRecord {
+    return {
+      id: Number(r.id),
+      projectId: Number(r.project_id),
+      entity: r.entity,
+      project: r.project,
+      name: r.name,
+      type: r.type,
+      description: r.description,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  async findCollection(projectId: number, name: string): Promise<CollectionRecord | undefined> {
+    const r = await this.collectionQuery()
+      .where('c.project_id', '=', projectId)
+      .where('c.name', '=', name)
+      .executeTakeFirst();
+    return r && KyselyMetaStore.toCollection(r);
+  }
+
+  async ensureCollection(projectId: number, name: string, type: string): Promise<CollectionRecord> {
+    const at = now();
+    await this.db
+      .insertInto('collections')
+      .values({
+        project_id: projectId,
+        name,
+        type,
+        description: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing())
+      .execute();
+    const r = await this.findCollection(projectId, name);
+    if (!r) throw new Error(`collection ${name} vanished after insert`);
+    return r;
+  }
+
+  async getCollection(id: number): Promise<CollectionRecord | undefined> {
+    const r = await this.collectionQuery().where('c.id', '=', id).executeTakeFirst();
+    return r && KyselyMetaStore.toCollection(r);
+  }
+
+  async listCollections(
+    projectId: number,
+    opts: { type?: string; afterName?: string; limit: number },
+  ): Promise<(CollectionRecord & { versionCount: number })[]> {
+    let q = this.collectionQuery()
+      .select((eb) =>
+        eb
+          .selectFrom('versions as v')
+          .select((eb2) => eb2.fn.countAll<number>().as('n'))
+          .whereRef('v.collection_id', '=', 'c.id')
+          .where('v.state', '=', 'COMMITTED')
+          .as('version_count'),
+      )
+      .where('c.project_id', '=', projectId);
+    if (opts.type !== undefined) q = q.where('c.type', '=', opts.type);
+    if (opts.afterName !== undefined) q = q.where('c.name', '>', opts.afterName);
+    const rows = await q.orderBy('c.name').limit(opts.limit).execute();
+    return rows.map((r) => ({
+      ...KyselyMetaStore.toCollection(r),
+      versionCount: Number(r.version_count ?? 0),
+    }));
+  }
+
+  async touchCollection(id: number, at: string): Promise<void> {
+    await this.db.updateTable('collections').set({ updated_at: at }).where('id', '=', id).execute();
+  }
+
+  async maxVersionIdx(collectionId: number): Promise<number | undefined> {
+    const r = await this.db
+      .selectFrom('versions')
+      .select((eb) => eb.fn.max('idx').as('m'))
+      .where('collection_id', '=', collectionId)
+      .executeTakeFirst();
+    return r?.m === null || r?.m === undefined ? undefined : Number(r.m);
+  }
+
+  async latestVersion(collectionId: number): Promise<VersionRecord | undefined> {
+    const r = await this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('collection_id', '=', collectionId)
+      .where('state', '=', 'COMMITTED')
+      .orderBy('idx', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r && toVersion(r);
+  }
+
+  async getVersion(id: string): Promise<VersionRecord | undefined> {
+    const r = await this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r && toVersion(r);
+  }
+
+  async findVersionByIdx(collectionId: number, idx: number): Promise<VersionRecord | undefined> {
+    const r = await this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('collection_id', '=', collectionId)
+      .where('idx', '=', idx)
+      .executeTakeFirst();
+    return r && toVersion(r);
+  }
+
+  async findVersionByDigest(
+    collectionId: number,
+    digest: string,
+  ): Promise<VersionRecord | undefined> {
+    const r = await this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('collection_id', '=', collectionId)
+      .where('digest', '=', digest)
+      .where('state', '=', 'COMMITTED')
+      .orderBy('idx', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r && toVersion(r);
+  }
+
+  async findVersionByAlias(
+    collectionId: number,
+    alias: string,
+  ): Promise<VersionRecord | undefined> {
+    const r = await this.db
+      .selectFrom('aliases as a')
+      .innerJoin('versions as v', 'v.id', 'a.version_id')
+      .selectAll('v')
+      .where('a.collection_id', '=', collectionId)
+      .where('a.alias', '=', alias)
+      .executeTakeFirst();
+    return r && toVersion(r);
+  }
+
+  async listVersions(
+    collectionId: number,
+    opts: { afterIdx?: number; limit: number },
+  ): Promise<VersionRecord[]> {
+    let q = this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('collection_id', '=', collectionId)
+      .where('state', '=', 'COMMITTED');
+    if (opts.afterIdx !== undefined) q = q.where('idx', '>', opts.afterIdx);
+    const rows = await q.orderBy('idx').limit(opts.limit).execute();
+    return rows.map(toVersion);
+  }
+
+  async insertVersion(v: NewVersion): Promise<void> {
+    await this.db
+      .insertInto('versions')
+      .values({
+        id: v.id,
+        collection_id: v.collectionId,
+        idx: v.idx,
+        digest: v.digest,
+        state: 'COMMITTED',
+        description: v.description,
+        metadata: JSON.stringify(v.metadata),
+        size: v.size,
+        file_count: v.fileCount,
+        commit_hash: v.commitHash,
+        created_at: v.createdAt,
+        updated_at: v.updatedAt,
+      })
+      .execute();
+    for (const part of chunks(v.entries, 100)) {
+      await this.db
+        .insertInto('entries')
+        .values(
+          part.map((e) => ({
+            version_id: v.id,
+            path: e.path,
+            digest: e.digest,
+            size: e.size,
+            sha256: e.sha256,
+            ref: e.ref,
+            birth_artifact_id: e.birthArtifactId,
+            extra: e.extra === null ? null : JSON.stringify(e.extra),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async updateVersion(
+    id: string,
+    patch: Partial<Pick<VersionRecord, 'description' | 'metadata' | 'state' | 'updatedAt'>>,
+  ): Promise<void> {
+    const set: Updateable<Database['versions']> = {};
+    if (patch.description !== undefined) set.description = patch.description;
+    if (patch.metadata !== undefined) set.metadata = JSON.stringify(patch.metadata);
+    if (patch.state !== undefined) set.state = patch.state;
+    if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
+    if (Object.keys(set).length === 0) return;
+    await this.db.updateTable('versions').set(set).where('id', '=', id).execute();
+  }
+
+  async aliasesOf(versionId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('aliases')
+      .select('alias')
+      .where('version_id', '=', versionId)
+      .orderBy('alias')
+      .execute();
+    return rows.map((r) => r.alias);
+  }
+
+  async setAlias(collectionId: number, alias: string, versionId: string): Promise<void> {
+    await this.removeAlias(collectionId, alias);
+    await this.db
+      .insertInto('aliases')
+      .values({ collection_id: collectionId, alias, version_id: versionId })
+      .execute();
+  }
+
+  async removeAlias(collectionId: number, alias: string): Promise<void> {
+    await this.db
+      .deleteFrom('aliases')
+      .where('collection_id', '=', collectionId)
+      .where('alias', '=', alias)
+      .execute();
+  }
+
+  async removeAliasesOf(versionId: string): Promise<void> {
+    await this.db.deleteFrom('aliases').where('version_id', '=', versionId).execute();
+  }
+
+  async tagsOf(versionId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('tags')
+      .select('tag')
+      .where('version_id', '=', versionId)
+      .orderBy('tag')
+      .execute();
+    return rows.map((r) => r.tag);
+  }
+
+  async setTags(versionId: string, tags: string[]): Promise<void> {
+    await this.db.deleteFrom('tags').where('version_id', '=', versionId).execute();
+    if (tags.length === 0) return;
+    await this.db
+      .insertInto('tags')
+      .values(tags.map((tag) => ({ version_id: versionId, tag })))
+      .execute();
+  }
+
+  async entries(
+    versionId: string,
+    opts: { afterPath?: string; limit?: number; names?: string[] },
+  ): Promise<EntryRecord[]> {
+    if (opts.names !== undefined) {
+      const out: EntryRecord[] = [];
+      for (const part of chunks(opts.names)) {
+        const rows = await this.db
+          .selectFrom('entries')
+          .selectAll()
+          .where('version_id', '=', versionId)
+          .where('path', 'in', part)
+          .execute();
+        out.push(...rows.map(toEntry));
+      }
+      return out;
+    }
+    let q = this.db.selectFrom('entries').selectAll().where('version_id', '=', versionId);
+    if (opts.afterPath !== undefined) q = q.where('path', '>', opts.afterPath);
+    q = q.orderBy('path');
+    if (opts.limit !== undefined) q = q.limit(opts.limit);
+    return (await q.execute()).map(toEntry);
+  }
+
+  async getEntry(versionId: string, path: string): Promise<EntryRecord | undefined> {
+    const r = await this.db
+      .selectFrom('entries')
+      .selectAll()
+      .where('version_id', '=', versionId)
+      .where('path', '=', path)
+      .executeTakeFirst();
+    return r && toEntry(r);
+  }
+
+  async findBlobs(sha256s: string[]): Promise<BlobRecord[]> {
+    const out: BlobRecord[] = [];
+    for (const part of chunks([...new Set(sha256s)])) {
+      const rows = await this.db
+        .selectFrom('blobs')
+        .selectAll()
+        .where('sha256', 'in', part)
+        .execute();
+      out.push(...rows.map(toBlob));
+    }
+    return out;
+  }
+
+  async getBlob(sha256: string): Promise<BlobRecord | undefined> {
+    const r = await this.db
+      .selectFrom('blobs')
+      .selectAll()
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
+    return r && toBlob(r);
+  }
+
+  async insertBlobs(rows: BlobRecord[], packId: string | null, packSize: number): Promise<void> {
+    const at = now();
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyMetaStore).db;
+      if (packId !== null) {
+        await db
+          .insertInto('packs')
+          .values({ id: packId, size: packSize, created_at: at })
+          .execute();
+      }
+      for (const part of chunks(rows, 100)) {
+        await db
+          .insertInto('blobs')
+          .values(
+            part.map((b) => ({
+              sha256: b.sha256,
+              md5: b.md5,
+              size: b.size,
+              pack_id: b.packId,
+              offset: b.offset,
+              created_at: at,
+            })),
+          )
+          .onConflict((oc) => oc.column('sha256').doNothing())
+          .execute();
+      }
+    });
+  }
+
+  async createUpload(u: UploadRecord, sha256s: string[]): Promise<void> {
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyMetaStore).db;
+      await db
+        .insertInto('uploads')
+        .values({
+          id: u.id,
+          entity: u.entity,
+          project: u.project,
+          collection: u.collection,
+          type: u.type,
+          created_at: u.createdAt,
+          expires_at: u.expiresAt,
+        })
+        .execute();
+      for (const part of chunks([...new Set(sha256s)])) {
+        await db
+          .insertInto('upload_blobs')
+          .values(part.map((sha256) => ({ upload_id: u.id, sha256 })))
+          .execute();
+      }
+    });
+  }
+
+  async getUpload(id: string): Promise<UploadRecord | undefined> {
+    const r = await this.db
+      .selectFrom('uploads')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return (
+      r && {
+        id: r.id,
+        entity: r.entity,
+        project: r.project,
+        collection: r.collection,
+        type: r.type,
+        createdAt: r.created_at,
+        expiresAt: r.expires_at,
+      }
+    );
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    await this.db.deleteFrom('upload_blobs').where('upload_id', '=', id).execute();
+    await this.db.deleteFrom('uploads').where('id', '=', id).execute();
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Everything the services need from the metadata database, and nothing about SQL. One
+ * implementation (`KyselyMetaStore`) serves SQLite and PostgreSQL; `transaction` runs a function
+ * against a store bound to one database transaction, so a commit is all or nothing.
+ */
+
+export interface EntityRow {
+  id: number;
+  name: string;
+}
+
+export interface ProjectRow {
+  id: number;
+  entityId: number;
+  path: string;
+}
+
+export interface CollectionRecord {
+  id: number;
+  projectId: number;
+  entity: string;
+  project: string;
+  name: string;
+  type: string;
+  description: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface VersionRecord {
+  id: string;
+  collectionId: number;
+  idx: number;
+  digest: string;
+  state: 'COMMITTED' | 'DELETED';
+  description: string | null;
+  metadata: Record<string, unknown>;
+  size: number;
+  fileCount: number;
+  commitHash: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EntryRecord {
+  path: string;
+  digest: string;
+  size: number;
+  sha256: string | null;
+  ref: string | null;
+  birthArtifactId: string | null;
+  extra: Record<string, unknown> | null;
+}
+
+export interface BlobRecord {
+  sha256: string;
+  md5: string;
+  size: number;
+  /** null: the blob is its own object; otherwise the pack holding it at `offset`. */
+  packId: string | null;
+  offset: number;
+}
+
+export interface UploadRecord {
+  id: string;
+  entity: string;
+  project: string;
+  collection: string;
+  type: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface NewVersion extends Omit<VersionRecord, 'state'> {
+  entries: EntryRecord[];
+}
+
+export interface MetaStore {
+  transaction<T>(fn: (tx: MetaStore) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+
+  findEntity(name: string): Promise<EntityRow | undefined>;
+  ensureEntity(name: string): Promise<EntityRow>;
+  findProject(entityId: number, path: string): Promise<ProjectRow | undefined>;
+  ensureProject(entityId: number, path: string): Promise<ProjectRow>;
+  findCollection(projectId: number, name: string): Promise<CollectionRecord | undefined>;
+  /** Creates the collection with this type if it does not exist. */
+  ensureCollection(projectId: number, name: string, type: string): Promise<CollectionRecord>;
+  getCollection(id: number): Promise<CollectionRecord | undefined>;
+  /** Collections of a project ordered by name, after `afterName`; with their live version counts. */
+  listCollections(
+    projectId: number,
+    opts: { type?: string; afterName?: string; limit: number },
+  ): Promise<(CollectionRecord & { versionCount: number })[]>;
+  touchCollection(id: number, at: string): Promise<void>;
+
+  maxVersionIdx(collectionId: number): Promise<number | undefined>;
+  latestVersion(collectionId: number): Promise<VersionRecord | undefined>;
+  getVersion(id: string): Promise<VersionRecord | undefined>;
+  findVersionByIdx(collectionId: number, idx: number): Promise<VersionRecord | undefined>;
+  findVersionByDigest(collectionId: number, digest: string): Promise<VersionRecord | undefined>;
+  findVersionByAlias(collectionId: number, alias: string): Promise<VersionRecord | undefined>;
+  listVersions(
+    collectionId: number,
+    opts: { afterIdx?: number; limit: number },
+  ): Promise<VersionRecord[]>;
+  insertVersion(v: NewVersion): Promise<void>;
+  updateVersion(
+    id: string,
+    patch: Partial<Pick<VersionRecord, 'description' | 'metadata' | 'state' | 'updatedAt'>>,
+  ): Promise<void>;
+
+  aliasesOf(versionId: string): Promise<string[]>;
+  /** Points `alias` at the version, taking it from any other version of the collection. */
+  setAlias(collectionId: number, alias: string, versionId: string): Promise<void>;
+  removeAlias(collectionId: number, alias: string): Promise<void>;
+  removeAliasesOf(versionId: string): Promise<void>;
+  tagsOf(versionId: string): Promise<string[]>;
+  setTags(versionId: string, tags: string[]): Promise<void>;
+
+  entries(
+    versionId: string,
+    opts: { afterPath?: string; limit?: number; names?: string[] },
+  ): Promise<EntryRecord[]>;
+  getEntry(versionId: string, path: string): Promise<EntryRecord | undefined>;
+
+  findBlobs(sha256s: string[]): Promise<BlobRecord[]>;
+  getBlob(sha256: string): Promise<BlobRecord | undefined>;
+  /** Inserts index rows; rows for blobs already indexed are left as they are. */
+  insertBlobs(rows: BlobRecord[], packId: string | null, packSize: number): Promise<void>;
+
+  createUpload(u: UploadRecord, sha256s: string[]): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  deleteUpload(id: string): Promise<void>;
+}
