@@ -55,6 +55,16 @@ export class UploadService {
         });
       }
     }
+    const e = await this.meta.findEntity(entity);
+    const p = e && (await this.meta.findProject(e.id, project));
+    const existing = p && (await this.meta.findCollection(p.id, collection));
+    if (existing && existing.type !== type) {
+      // Fail before any bytes move; the commit checks again inside its transaction.
+      throw new ConflictError(
+        `artifact ${entity}/${project}/${collection} has type ${JSON.stringify(existing.type)}, not ${JSON.stringify(type)}`,
+        { existingType: existing.type },
+      );
+    }
     const missing = await this.blobs.missing(sha256);
     const at = Date.now();
     const upload = {

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  FRAMES_CONTENT_TYPE,
+  encodeFrameHeader,
+  type CommitResult,
+  type ManifestEntry,
+  type UploadSession,
+} from '@cairn/core';
+import { startServer, type ServerOptions } from '@cairn/server';
+
+export interface TestServer {
+  url: string;
+  api: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function testServer(options: ServerOptions = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
+  const s = await startServer({ port: 0, dataDir, ...options });
+  return {
+    url: s.url,
+    api: `${s.url}/api/v1`,
+    dataDir,
+    async close() {
+      await s.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sha256(b: Uint8Array | string): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+export function md5b64(b: Uint8Array | string): string {
+  return createHash('md5').update(b).digest('base64');
+}
+
+export function fileEntry(path: string, bytes: Uint8Array | string): ManifestEntry {
+  const b = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+  return { path, digest: md5b64(b), size: b.byteLength, sha256: sha256(b) };
+}
+
+export async function json<T>(res: Response | Promise<Response>, status = 200): Promise<T> {
+  const r = await res;
+  const text = await r.text();
+  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+export function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+export function frames(blobs: (Uint8Array | string)[], lie = false): Buffer {
+  const parts: Uint8Array[] = [];
+  for (const blob of blobs) {
+    const b = typeof blob === 'string' ? Buffer.from(blob) : blob;
+    parts.push(encodeFrameHeader(lie ? sha256('something else') : sha256(b), b.byteLength), b);
+  }
+  return Buffer.concat(parts);
+}
+
+export function putPack(
+  api: string,
+  blobs: (Uint8Array | string)[],
+  lie = false,
+): Promise<Response> {
+  return fetch(`${api}/packs`, {
+    method: 'POST',
+    headers: { 'content-type': FRAMES_CONTENT_TYPE },
+    body: frames(blobs, lie),
+  });
+}
+
+/** The whole negotiation for a set of files: start, send what is missing in one pack, commit. */
+export async function logFiles(
+  api: string,
+  where: { entity?: string; project?: string; collection?: string; type?: string },
+  files: Record<string, string | Uint8Array>,
+  extra: Record<string, unknown> = {},
+): Promise<CommitResult & { missing: string[] }> {
+  const entries = Object.entries(files).map(([p, b]) => fileEntry(p, b));
+  const session = await json<UploadSession>(
+    post(`${api}/uploads`, {
+      entity: where.entity ?? 'alice',
+      project: where.project ?? 'proj',
+      collection: where.collection ?? 'data',
+      type: where.type ?? 'dataset',
+      sha256: entries.map((e) => e.sha256),
+    }),
+  );
+  const bySha = new Map(Object.values(files).map((b) => [sha256(b), b]));
+  const send = session.missing.map((s) => bySha.get(s) ?? '');
+  if (send.length > 0) await json(putPack(api, send));
+  const result = await json<CommitResult>(
+    post(`${api}/uploads/${session.uploadId}/commit`, { entries, ...extra }),
+  );
+  return { ...result, missing: session.missing };
+}
