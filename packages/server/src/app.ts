@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import { API_PREFIX, FRAMES_CONTENT_TYPE } from '@cairn/core';
+import { API_PREFIX } from '@cairn/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,17 +18,18 @@ import { VersionService } from './service/version-service.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
 import { openSqliteMetaStore } from './store/meta/sqlite.js';
 
-export interface App {
-  app: FastifyInstance;
-  options: ResolvedOptions;
+/** Builds the Fastify app over the stores named by the options, without listening. */
+export async function buildApp(options: ServerOptions = {}): Promise<FastifyInstance> {
+  return createApp(resolveOptions(options));
 }
 
-/** Builds the Fastify app over the stores named by the options, without listening. */
-export async function buildApp(options: ServerOptions = {}): Promise<App> {
-  const o = resolveOptions(options);
+export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
   await mkdir(o.dataDir, { recursive: true });
   const meta = await openSqliteMetaStore(join(o.dataDir, 'cairn.db'));
-  const store = await FsBlobStore.open(o.dataDir);
+  const store = await FsBlobStore.open(o.dataDir).catch(async (err: unknown) => {
+    await meta.close();
+    throw err;
+  });
   const blobs = new BlobService(meta, store);
   const services: Services = {
     blobs,
@@ -38,6 +39,7 @@ export async function buildApp(options: ServerOptions = {}): Promise<App> {
 
   const app = Fastify({
     logger: o.logger,
+    // JSON bodies only (a 100k-entry commit is tens of MiB); blob routes stream without a limit.
     bodyLimit: 128 * 1024 * 1024,
     // Uploads of large blobs may take long; a stalled client is cut by the socket timeout instead.
     requestTimeout: 0,
@@ -47,12 +49,6 @@ export async function buildApp(options: ServerOptions = {}): Promise<App> {
     await meta.close();
     await store.close();
   });
-  // Blob bodies stream through untouched: hashed and written as they arrive, never buffered.
-  app.addContentTypeParser(
-    ['application/octet-stream', FRAMES_CONTENT_TYPE],
-    { bodyLimit: Number.MAX_SAFE_INTEGER },
-    (_req, payload, done) => done(null, payload),
-  );
   registerErrorHandling(app);
   registerAuth(app, o.apiKey);
   await app.register(swagger, {
@@ -76,5 +72,5 @@ export async function buildApp(options: ServerOptions = {}): Promise<App> {
     },
     { prefix: API_PREFIX },
   );
-  return { app, options: o };
+  return app;
 }

@@ -29,6 +29,21 @@ test('with an API key, requests need the right bearer token', async () => {
       headers: { authorization: 'Bearer sekrit' },
     });
     assert.equal(right.status, 200);
+    // The router decodes paths; the check follows the route it matched, not the raw URL.
+    for (const path of [
+      '/%61pi/v1/collections?entity=a&project=b',
+      '/api/v1/%63ollections?entity=a&project=b',
+      '/api/v1/openapi.json',
+      '/api/v1/no-such-route',
+    ]) {
+      assert.equal(
+        (await fetch(`${s.url.replace('0.0.0.0', '127.0.0.1')}${path}`)).status,
+        401,
+        path,
+      );
+    }
+    const put = await fetch(`${api}/blobs/${'0'.repeat(64)}`, { method: 'PUT', body: 'x' });
+    assert.equal(put.status, 401, 'raw routes are guarded too');
   } finally {
     await s.close();
   }

@@ -8,13 +8,19 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** With an API key configured, every API route but health wants `Authorization: Bearer <key>`. */
+/** Routes anyone may call: liveness only. */
+const OPEN_ROUTES = new Set([`${API_PREFIX}/health`]);
+
+/**
+ * With an API key configured, every route but health wants `Authorization: Bearer <key>`. The
+ * check looks at the route the router matched, not at the raw URL, so an encoded path such as
+ * `/%61pi/v1/...` cannot slip past it; requests that match no route need the key too.
+ */
 export function registerAuth(app: FastifyInstance, apiKey: string | undefined): void {
   if (!apiKey) return;
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (path === `${API_PREFIX}/health`) return;
-    if (path !== '/' && !path.startsWith(`${API_PREFIX}/`)) return;
+    const route = request.routeOptions.url;
+    if (route !== undefined && OPEN_ROUTES.has(route)) return;
     const header = request.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);
     if (!m?.[1]) {

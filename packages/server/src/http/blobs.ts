@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import { BlobInfo, errors } from './schemas.js';
 import type { Services } from './services.js';
-import { sendBlob } from './versions.js';
+import { sendBlob } from './download.js';
 
 const Sha = Type.Object({ sha256: Type.String() });
 const Hashes = Type.Object({ sha256: Type.Array(Type.String()) });
@@ -19,22 +19,19 @@ function checkSha(s: string): string {
 }
 
 function stream(body: unknown): AsyncIterable<Uint8Array> {
-  if (body instanceof Readable) return body;
-  if (Buffer.isBuffer(body)) return Readable.from([body]);
-  return Readable.from([]);
+  // The raw routes' parser hands the request stream through; no body at all is an empty blob.
+  return body instanceof Readable ? body : Readable.from([]);
 }
 
-export function blobRoutes(app: FastifyInstance, s: Services): void {
-  app.get<{ Params: { sha256: string } }>(
-    '/blobs/:sha256',
-    { schema: { summary: 'Bytes of one blob; HTTP Range supported', params: Sha } },
-    async (req, reply) =>
-      sendBlob(
-        reply,
-        s.blobs,
-        await s.blobs.blobInfo(checkSha(req.params.sha256)),
-        req.headers.range,
-      ),
+/**
+ * Routes whose body is bytes: whatever the content type says (curl sends form types), the
+ * request stream reaches the service unbuffered and without a size limit, to be hashed and
+ * written as it arrives.
+ */
+function rawRoutes(app: FastifyInstance, s: Services): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) =>
+    done(null, payload),
   );
 
   app.put<{ Params: { sha256: string } }>(
@@ -42,6 +39,7 @@ export function blobRoutes(app: FastifyInstance, s: Services): void {
     {
       schema: {
         summary: 'Store one blob; rejected unless its bytes hash to the SHA-256 in the path',
+        consumes: ['application/octet-stream'],
         params: Sha,
         response: { 200: BlobInfo, ...errors },
       },
@@ -54,10 +52,39 @@ export function blobRoutes(app: FastifyInstance, s: Services): void {
     {
       schema: {
         summary: 'Store one blob of unknown hash; the server hashes it',
+        consumes: ['application/octet-stream'],
         response: { 200: BlobInfo, ...errors },
       },
     },
     async (req) => s.blobs.putBlob(stream(req.body)),
+  );
+
+  app.post(
+    '/packs',
+    {
+      schema: {
+        summary: `Store many small blobs sent as one framed stream (${FRAMES_CONTENT_TYPE})`,
+        consumes: [FRAMES_CONTENT_TYPE],
+        response: { 200: Type.Object({ stored: Type.Array(BlobInfo) }), ...errors },
+      },
+    },
+    async (req) => ({ stored: await s.blobs.putPack(stream(req.body)) }),
+  );
+}
+
+export function blobRoutes(app: FastifyInstance, s: Services): void {
+  void app.register(async (raw) => rawRoutes(raw, s));
+
+  app.get<{ Params: { sha256: string } }>(
+    '/blobs/:sha256',
+    { schema: { summary: 'Bytes of one blob; HTTP Range supported', params: Sha } },
+    async (req, reply) =>
+      sendBlob(
+        reply,
+        s.blobs,
+        await s.blobs.blobInfo(checkSha(req.params.sha256)),
+        req.headers.range,
+      ),
   );
 
   app.post<{ Body: { sha256: string[] } }>(
@@ -84,16 +111,5 @@ export function blobRoutes(app: FastifyInstance, s: Services): void {
       const frames = await s.blobs.batch(req.body.sha256.map(checkSha));
       return reply.type(FRAMES_CONTENT_TYPE).send(Readable.from(frames));
     },
-  );
-
-  app.post(
-    '/packs',
-    {
-      schema: {
-        summary: `Store many small blobs sent as one framed stream (${FRAMES_CONTENT_TYPE})`,
-        response: { 200: Type.Object({ stored: Type.Array(BlobInfo) }), ...errors },
-      },
-    },
-    async (req) => ({ stored: await s.blobs.putPack(stream(req.body)) }),
   );
 }

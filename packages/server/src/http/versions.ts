@@ -1,38 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { API_PREFIX, type VersionUpdate as VersionUpdateBody } from '@cairn/core';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { parseRange } from './range.js';
+import type { VersionUpdate as VersionUpdateBody } from '@cairn/core';
+import type { FastifyInstance } from 'fastify';
+import { sendBlob } from './download.js';
 import { Entry, VersionInfo, VersionUpdate, errors, page } from './schemas.js';
 import type { Services } from './services.js';
-import type { BlobService } from '../service/blob-service.js';
-import type { BlobRecord } from '../store/meta/meta-store.js';
 
 const Id = Type.Object({ id: Type.String() });
-
-/** Sends a blob (or a Range of it) with the headers a download client needs. */
-export async function sendBlob(
-  reply: FastifyReply,
-  blobs: BlobService,
-  b: BlobRecord,
-  rangeHeader: string | undefined,
-): Promise<FastifyReply> {
-  const range = parseRange(rangeHeader, b.size);
-  void reply
-    .header('accept-ranges', 'bytes')
-    .header('etag', `"${b.sha256}"`)
-    .header('x-cairn-sha256', b.sha256)
-    .header('x-cairn-md5', b.md5)
-    .type('application/octet-stream');
-  if (range) {
-    void reply
-      .status(206)
-      .header('content-range', `bytes ${range.start}-${range.end}/${b.size}`)
-      .header('content-length', range.end - range.start + 1);
-  } else {
-    void reply.header('content-length', b.size);
-  }
-  return reply.send(await blobs.read(b, range));
-}
 
 export function versionRoutes(app: FastifyInstance, s: Services): void {
   app.get<{
@@ -175,5 +148,3 @@ export function versionRoutes(app: FastifyInstance, s: Services): void {
     },
   );
 }
-
-export const VERSIONS_PREFIX = `${API_PREFIX}/versions`;

@@ -15,16 +15,25 @@ import { DualHash } from './hashing.js';
 /** Small blobs share a pack object until it passes this size; then the next pack starts. */
 export const PACK_TARGET_BYTES = 64 * 1024 * 1024;
 
-/** Where a pack (or a blob stored alone, a pack of one) lives in the object store. */
+/** Where a blob stored alone lives: its content address. */
+export function blobKey(sha256: string): string {
+  return `blobs/${sha256.slice(0, 2)}/${sha256}`;
+}
+
+/** Where a pack (many small blobs, or one blob sent without its hash) lives. */
 export function packKey(packId: string): string {
   return `packs/${packId.slice(0, 2)}/${packId}`;
+}
+
+export function objectKey(b: BlobRecord): string {
+  return b.packId === null ? blobKey(b.sha256) : packKey(b.packId);
 }
 
 function mismatch(declared: string, actual: string): CairnError {
   return new CairnError(
     'DIGEST_MISMATCH',
-    `blob bytes hash to ${actual}, not the declared SHA-256 ${declared}; nothing was stored`,
-    { declared, actual },
+    `blob ${declared}: the bytes sent hash to ${actual}, not to the declared SHA-256; nothing from this request was stored`,
+    { sha256: declared, actual },
   );
 }
 
@@ -32,10 +41,37 @@ function info(b: BlobRecord): BlobInfo {
   return { sha256: b.sha256, md5: b.md5, size: b.size };
 }
 
+/** Passes bytes through while hashing them; fails at the end, before the store commits, on a lie. */
+async function* verified(
+  source: AsyncIterable<Uint8Array>,
+  hash: DualHash,
+  expected: string | undefined,
+): AsyncIterable<Uint8Array> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+  const d = hash.digest();
+  if (expected !== undefined && d.sha256 !== expected) throw mismatch(expected, d.sha256);
+}
+
+interface OpenPack {
+  packId: string;
+  writer: ObjectWriter;
+  bytes: number;
+  rows: BlobRecord[];
+}
+
+interface SealedPack {
+  packId: string;
+  size: number;
+  rows: BlobRecord[];
+}
+
 /**
  * Stores and serves blob bytes. The order of writes is the invariant: bytes are hashed while
  * they stream into a new object, the object is made durable, and only then do index rows point
- * at it. A blob whose bytes do not match its declared SHA-256 is never indexed.
+ * at it. A request carrying any bytes that do not match their declared SHA-256 indexes nothing.
  */
 export class BlobService {
   constructor(
@@ -46,7 +82,7 @@ export class BlobService {
   async missing(sha256s: string[]): Promise<string[]> {
     for (const s of sha256s) {
       if (!isSha256Hex(s)) {
-        throw new CairnError('VALIDATION', `${JSON.stringify(s)} is not a hex SHA-256`, {
+        throw new CairnError('VALIDATION', `${JSON.stringify(s)} is not a lower-case hex SHA-256`, {
           rule: 'sha256',
         });
       }
@@ -55,95 +91,118 @@ export class BlobService {
     return [...new Set(sha256s)].filter((s) => !have.has(s));
   }
 
-  /** One blob as its own object; `expected` (hex SHA-256) is checked before anything is indexed. */
+  /**
+   * One blob as its own object. With `expected` (PUT /blobs/:sha256) it lands at its content
+   * address and is refused unless its bytes hash to it; without (POST /blobs) the server hashes
+   * it and stores it as a pack of one.
+   */
   async putBlob(source: AsyncIterable<Uint8Array>, expected?: string): Promise<BlobInfo> {
     if (expected !== undefined) {
       const existing = await this.meta.getBlob(expected);
       if (existing) {
-        // Already stored: the client raced another upload. Drain and keep the stored copy.
+        // Already stored (the client raced another upload): drain and keep the stored copy.
         for await (const chunk of source) void chunk;
         return info(existing);
       }
     }
-    const packId = newId();
-    const writer = await this.store.createWriter(packKey(packId));
     const hash = new DualHash();
-    try {
-      for await (const chunk of source) {
-        hash.update(chunk);
-        await writer.write(chunk);
-      }
-    } catch (err) {
-      await writer.abort();
-      throw err;
+    let packId: string | null = null;
+    if (expected !== undefined) {
+      await this.store.put(blobKey(expected), verified(source, hash, expected));
+    } else {
+      packId = newId();
+      await this.store.put(packKey(packId), verified(source, hash, undefined));
     }
     const d = hash.digest();
-    if (expected !== undefined && d.sha256 !== expected) {
-      await writer.abort();
-      throw mismatch(expected, d.sha256);
+    const existing = packId !== null ? await this.meta.getBlob(d.sha256) : undefined;
+    if (packId !== null && existing) {
+      // Sent without its hash but already stored: the new copy is never indexed, so drop it.
+      await this.store.delete(packKey(packId));
+      return info(existing);
     }
-    if (await this.meta.getBlob(d.sha256)) {
-      await writer.abort();
-      return { sha256: d.sha256, md5: d.md5, size: d.size };
-    }
-    const size = await writer.commit();
     const row: BlobRecord = { sha256: d.sha256, md5: d.md5, size: d.size, packId, offset: 0 };
-    await this.meta.insertBlobs([row], packId, size);
-    return info(row);
+    await this.meta.insertBlobs([row], packId, d.size);
+    return info((await this.meta.getBlob(d.sha256)) ?? row);
   }
 
-  /** A framed stream of small blobs, written into as few pack objects as the size target allows. */
+  /**
+   * A framed stream of small blobs, written into as few pack objects as the size target allows
+   * (one fsync each). Blobs already stored are verified and skipped. The index learns about the
+   * packs only after the whole stream has arrived and every frame matched its SHA-256.
+   */
   async putPack(source: AsyncIterable<Uint8Array>): Promise<BlobInfo[]> {
     const parser = new FrameParser();
     const stored: BlobInfo[] = [];
-    let writer: ObjectWriter | null = null;
-    let packId = '';
-    let packBytes = 0;
-    let rows: BlobRecord[] = [];
-    let hash: DualHash | null = null;
-    let frameStart = 0;
+    const seen = new Set<string>();
+    const sealed: SealedPack[] = [];
+    let open: OpenPack | null = null;
+    let frame: { hash: DualHash; offset: number; write: boolean } | null = null;
 
-    const seal = async () => {
-      if (writer === null) return;
-      const w = writer;
-      writer = null;
-      const size = await w.commit();
-      await this.meta.insertBlobs(rows, packId, size);
-      rows = [];
+    const seal = async (p: OpenPack): Promise<void> => {
+      sealed.push({ packId: p.packId, size: await p.writer.commit(), rows: p.rows });
     };
 
     try {
       for await (const chunk of source) {
-        for (const ev of parser.push(chunk)) {
+        const events = parser.push(chunk);
+        // One index lookup per network chunk, not per frame: packs carry thousands of blobs.
+        const starting = events.flatMap((ev) => (ev.kind === 'start' ? [ev.sha256] : []));
+        const present = new Set(
+          starting.length === 0 ? [] : (await this.meta.findBlobs(starting)).map((b) => b.sha256),
+        );
+        for (const ev of events) {
           if (ev.kind === 'start') {
-            if (writer === null) {
-              packId = newId();
-              packBytes = 0;
-              writer = await this.store.createWriter(packKey(packId));
+            const skip = seen.has(ev.sha256) || present.has(ev.sha256);
+            if (!skip && open === null) {
+              const packId = newId();
+              open = {
+                packId,
+                writer: await this.store.createWriter(packKey(packId)),
+                bytes: 0,
+                rows: [],
+              };
             }
-            hash = new DualHash();
-            frameStart = packBytes;
+            frame = { hash: new DualHash(), offset: open?.bytes ?? 0, write: !skip };
           } else if (ev.kind === 'data') {
-            hash?.update(ev.bytes);
-            await writer?.write(ev.bytes);
-            packBytes += ev.bytes.byteLength;
+            frame?.hash.update(ev.bytes);
+            if (frame?.write && open !== null) {
+              await open.writer.write(ev.bytes);
+              open.bytes += ev.bytes.byteLength;
+            }
           } else {
-            const d = (hash ?? new DualHash()).digest();
+            const d = (frame?.hash ?? new DualHash()).digest();
             if (d.sha256 !== ev.sha256) throw mismatch(ev.sha256, d.sha256);
-            rows.push({ sha256: d.sha256, md5: d.md5, size: d.size, packId, offset: frameStart });
-            stored.push({ sha256: d.sha256, md5: d.md5, size: d.size });
-            hash = null;
-            if (packBytes >= PACK_TARGET_BYTES) await seal();
+            const blob: BlobInfo = { sha256: d.sha256, md5: d.md5, size: d.size };
+            seen.add(d.sha256);
+            stored.push(blob);
+            if (frame?.write && open !== null) {
+              const p: OpenPack = open;
+              p.rows.push({ ...blob, packId: p.packId, offset: frame.offset });
+              if (p.bytes >= PACK_TARGET_BYTES) {
+                open = null;
+                await seal(p);
+              }
+            }
+            frame = null;
           }
         }
       }
       parser.finish();
-      await seal();
+      if (open !== null) {
+        const p: OpenPack = open;
+        open = null;
+        await seal(p);
+      }
     } catch (err) {
-      const w: ObjectWriter | null = writer;
-      if (w !== null) await w.abort();
+      const p: OpenPack | null = open;
+      if (p !== null) await p.writer.abort();
+      // Durable but never indexed: remove them so nothing of a rejected request remains.
+      for (const s of sealed) await this.store.delete(packKey(s.packId)).catch(() => undefined);
       throw err;
     }
+    await this.meta.transaction(async (tx) => {
+      for (const s of sealed) await tx.insertBlobs(s.rows, s.packId, s.size);
+    });
     return stored;
   }
 
@@ -158,8 +217,7 @@ export class BlobService {
     const start = range?.start ?? 0;
     const end = range?.end ?? b.size - 1;
     if (end < start) return Readable.from([]);
-    if (b.packId === null) throw new CairnError('INTERNAL', `blob ${b.sha256} has no object`);
-    return this.store.get(packKey(b.packId), { start: b.offset + start, end: b.offset + end });
+    return this.store.get(objectKey(b), { start: b.offset + start, end: b.offset + end });
   }
 
   /** Many blobs as one framed stream; unknown hashes fail before any byte is sent. */

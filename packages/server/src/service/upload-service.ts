@@ -67,6 +67,7 @@ export class UploadService {
     }
     const missing = await this.blobs.missing(sha256);
     const at = Date.now();
+    await this.meta.deleteExpiredUploads(new Date(at).toISOString());
     const upload = {
       id: newId(),
       entity,
@@ -98,9 +99,16 @@ export class UploadService {
     const digest = manifestDigest(entries);
 
     const u = await this.meta.getUpload(id);
-    if (!u) throw new NotFoundError(`upload ${id} does not exist (finished, aborted or expired)`);
+    if (!u || u.expiresAt < new Date().toISOString()) {
+      throw new NotFoundError(
+        `upload ${id} does not exist (aborted or expired); start a new upload with POST /uploads`,
+        { uploadId: id },
+      );
+    }
 
-    const result = await this.meta.transaction(async (tx) => {
+    // The session stays until it expires: a commit retried after a lost answer finds the
+    // version it created (created: false) instead of an unknown upload.
+    return this.meta.transaction(async (tx) => {
       const stored = new Map(
         (await tx.findBlobs(entries.flatMap((e) => (e.sha256 ? [e.sha256] : [])))).map((b) => [
           b.sha256,
@@ -142,6 +150,9 @@ export class UploadService {
         );
       }
 
+      const at = new Date().toISOString();
+      // Taken before reading `latest` and the next index, so concurrent commits take turns.
+      await tx.touchCollection(collection.id, at);
       const latest = await tx.latestVersion(collection.id);
       if (latest && latest.digest === digest) {
         // W&B keeps the existing version and adds the requested aliases and tags to it.
@@ -153,7 +164,6 @@ export class UploadService {
         return { version: await versionInfo(tx, latest, collection), created: false };
       }
 
-      const at = new Date().toISOString();
       const idx = ((await tx.maxVersionIdx(collection.id)) ?? -1) + 1;
       const versionId = newId();
       await tx.insertVersion({
@@ -180,12 +190,9 @@ export class UploadService {
       });
       for (const a of aliases) await tx.setAlias(collection.id, a, versionId);
       if (tags.length > 0) await tx.setTags(versionId, tags);
-      await tx.touchCollection(collection.id, at);
       const v = await tx.getVersion(versionId);
       if (!v) throw new CairnError('INTERNAL', 'version vanished inside its own transaction');
       return { version: await versionInfo(tx, v, collection), created: true };
     });
-    await this.meta.deleteUpload(id);
-    return result;
   }
 }

@@ -5,6 +5,7 @@ import {
   ValidationError,
   isId,
   isManagedAlias,
+  normalizeEntryPath,
   parseArtifactRef,
   validateAliases,
   validateDescription,
@@ -229,8 +230,9 @@ export class VersionService {
   }
 
   async entry(id: string, path: string): Promise<ManifestEntry> {
+    const normalized = normalizeEntryPath(path);
     await this.requireLive(id);
-    const e = await this.meta.getEntry(id, path);
+    const e = await this.meta.getEntry(id, normalized);
     if (!e) throw new NotFoundError(`version ${id} has no file ${JSON.stringify(path)}`, { path });
     return entryOut(e);
   }

@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
 
 /**
- * Object storage for blob bytes, keyed by strings like `blobs/ab/<sha256>` or `packs/<id>`.
- * Objects are written once through an `ObjectWriter` and never modified: nothing is visible
- * under the key until `commit()` has made the bytes durable, and `abort()` leaves no trace.
- * Local filesystem and S3-compatible stores implement the same contract.
+ * Object storage for blob bytes, keyed by strings like `blobs/ab/<sha256>` or `packs/cd/<id>`.
+ * Objects are written once and never modified: nothing is visible under a key until its bytes
+ * are durable, a failed write leaves no trace, and writing a key that already exists keeps the
+ * existing object (keys are content addresses or fresh ids, so the bytes would be the same).
+ * The local filesystem and S3-compatible stores implement the same contract.
  */
 export interface ByteRange {
   /** First byte, inclusive. */
@@ -13,14 +14,21 @@ export interface ByteRange {
   end: number;
 }
 
+/** An object being written piece by piece (a pack filling up, a blob of unknown hash). */
 export interface ObjectWriter {
   write(chunk: Uint8Array): Promise<void>;
   /** Makes the object durable and visible under its key; returns its size. */
   commit(): Promise<number>;
+  /** Drops everything written so far; safe to call after a failed commit. */
   abort(): Promise<void>;
 }
 
 export interface BlobStore {
+  /**
+   * Writes everything `source` yields as one object, atomically. If `source` throws (a digest
+   * check at its end, a dropped connection), nothing is stored and the error propagates.
+   */
+  put(key: string, source: AsyncIterable<Uint8Array>): Promise<number>;
   createWriter(key: string): Promise<ObjectWriter>;
   get(key: string, range?: ByteRange): Promise<Readable>;
   /** Size of the object, or undefined when there is none. */

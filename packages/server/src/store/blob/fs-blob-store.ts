@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError } from '@cairn/core';
@@ -53,8 +53,13 @@ class FsObjectWriter implements ObjectWriter {
       await this.fh.sync();
       await this.fh.close();
       await mkdir(dirname(this.finalPath), { recursive: true });
-      await rename(this.tmpPath, this.finalPath);
+      // link() never replaces an existing file, so a committed object is never touched again; an
+      // existing one under the same key already holds these bytes (content address or fresh id).
+      await link(this.tmpPath, this.finalPath).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
       await fsyncDir(dirname(this.finalPath));
+      await unlink(this.tmpPath);
       return this.size;
     } catch (err) {
       await this.fh.close().catch(() => undefined);
@@ -72,8 +77,9 @@ class FsObjectWriter implements ObjectWriter {
 }
 
 /**
- * Objects as files under `<root>/objects`, written through `<root>/tmp`: temp name, fsync,
- * rename, fsync of the directory. A crash leaves at most temp files, which `open` sweeps.
+ * Objects as files under `<root>/objects`, written through `<root>/tmp`: temp name, fsync, hard
+ * link into place, fsync of the directory, unlink of the temp name. A crash leaves at most temp
+ * files, which `open` sweeps.
  */
 export class FsBlobStore implements BlobStore {
   private constructor(
@@ -96,6 +102,17 @@ export class FsBlobStore implements BlobStore {
       throw new Error(`invalid object key ${key}`);
     }
     return join(this.objects, ...key.split('/'));
+  }
+
+  async put(key: string, source: AsyncIterable<Uint8Array>): Promise<number> {
+    const writer = await this.createWriter(key);
+    try {
+      for await (const chunk of source) await writer.write(chunk);
+      return await writer.commit();
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
   }
 
   async createWriter(key: string): Promise<ObjectWriter> {

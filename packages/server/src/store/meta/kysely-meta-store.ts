@@ -21,6 +21,24 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
   return out;
 }
 
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Errors a concurrent transaction can cause, by driver code: SQLite (better-sqlite3) and
+ * PostgreSQL (unique_violation, serialization_failure, deadlock_detected).
+ */
+export function isConcurrencyConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === 'SQLITE_BUSY' ||
+    code === '23505' ||
+    code === '40001' ||
+    code === '40P01'
+  );
+}
+
 function now(): string {
   return new Date().toISOString();
 }
@@ -73,7 +91,13 @@ export class KyselyMetaStore implements MetaStore {
 
   async transaction<T>(fn: (tx: MetaStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new KyselyMetaStore(trx, true)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute((trx) => fn(new KyselyMetaStore(trx, true)));
+      } catch (err) {
+        if (attempt >= MAX_ATTEMPTS || !isConcurrencyConflict(err)) throw err;
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -531,6 +555,16 @@ export class KyselyMetaStore implements MetaStore {
         expiresAt: r.expires_at,
       }
     );
+  }
+
+  async deleteExpiredUploads(at: string): Promise<number> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyMetaStore).db;
+      const expired = db.selectFrom('uploads').select('id').where('expires_at', '<', at);
+      await db.deleteFrom('upload_blobs').where('upload_id', 'in', expired).execute();
+      const r = await db.deleteFrom('uploads').where('expires_at', '<', at).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
   }
 
   async deleteUpload(id: string): Promise<void> {

@@ -76,6 +76,11 @@ export interface NewVersion extends Omit<VersionRecord, 'state'> {
 }
 
 export interface MetaStore {
+  /**
+   * Runs `fn` in one database transaction. When the database reports a conflict with a
+   * concurrent transaction (a unique violation, a serialization failure), `fn` runs again from
+   * the start, so it must do nothing outside `tx` that cannot be repeated.
+   */
   transaction<T>(fn: (tx: MetaStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 
@@ -92,6 +97,11 @@ export interface MetaStore {
     projectId: number,
     opts: { type?: string; afterName?: string; limit: number },
   ): Promise<(CollectionRecord & { versionCount: number })[]>;
+  /**
+   * Sets `updated_at`, and so holds the collection's row lock until the transaction ends:
+   * concurrent commits to one collection take turns (PostgreSQL row lock; SQLite runs one
+   * write transaction at a time anyway).
+   */
   touchCollection(id: number, at: string): Promise<void>;
 
   maxVersionIdx(collectionId: number): Promise<number | undefined>;
@@ -132,4 +142,6 @@ export interface MetaStore {
   createUpload(u: UploadRecord, sha256s: string[]): Promise<void>;
   getUpload(id: string): Promise<UploadRecord | undefined>;
   deleteUpload(id: string): Promise<void>;
+  /** Forgets upload sessions (and their blob pins) that expired before `now`. */
+  deleteExpiredUploads(now: string): Promise<number>;
 }

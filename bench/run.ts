@@ -1,0 +1,297 @@
+/**
+ * `npm run bench`: the speed and memory figures of issue 2, each printed beside a baseline
+ * measured in the same run (cp -r, cp, reading the bytes once with MD5 + SHA-256), as a ratio.
+ * Sizes: CAIRN_BENCH_FILES (default 10000) files of 4 KiB, CAIRN_BENCH_LARGE_MB (default 1024).
+ * Work happens under CAIRN_BENCH_DIR (default a temp dir on the same disk), removed at the end.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const FILES = Number(process.env['CAIRN_BENCH_FILES'] ?? 10_000);
+const LARGE_MB = Number(process.env['CAIRN_BENCH_LARGE_MB'] ?? 1024);
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const work = await mkdtemp(join(process.env['CAIRN_BENCH_DIR'] ?? tmpdir(), 'cairn-bench-'));
+
+function seconds(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+function sh(cmd: string, args: string[]): void {
+  execFileSync(cmd, args, { stdio: 'inherit' });
+}
+
+/** Drops the page cache where we may (root on Linux), so baselines and runs read the disk alike. */
+function sync(): void {
+  sh('sync', []);
+}
+
+async function hashOnce(paths: string[]): Promise<number> {
+  const t = process.hrtime.bigint();
+  for (const p of paths) {
+    const md5 = createHash('md5');
+    const sha = createHash('sha256');
+    for await (const chunk of createReadStream(p, { highWaterMark: 1 << 20 })) {
+      md5.update(chunk as Buffer);
+      sha.update(chunk as Buffer);
+    }
+    md5.digest();
+    sha.digest();
+  }
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+async function makeTree(dir: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (let d = 0; d < Math.ceil(FILES / 1000); d++)
+    await mkdir(join(dir, `d${d}`), { recursive: true });
+  for (let i = 0; i < FILES; i++) {
+    const p = join(dir, `d${Math.floor(i / 1000)}`, `f${i}.bin`);
+    await writeFile(p, randomBytes(4096));
+    paths.push(p);
+  }
+  return paths;
+}
+
+async function makeLarge(path: string): Promise<void> {
+  sh('dd', ['if=/dev/urandom', `of=${path}`, 'bs=1M', `count=${LARGE_MB}`, 'status=none']);
+}
+
+interface Server {
+  url: string;
+  pid: number;
+  peakRssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startServer(dataDir: string): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repo, 'packages/server/src/serve.ts')],
+    {
+      env: { ...process.env, CAIRN_PORT: '0', CAIRN_DATA_DIR: dataDir, CAIRN_API_KEY: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  const pid = child.pid ?? 0;
+  return {
+    url,
+    pid,
+    async peakRssMb() {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return kb / 1024;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+interface OpResult {
+  seconds: number;
+  maxRssMb: number;
+  created?: boolean;
+}
+
+async function clientOp(args: string[]): Promise<OpResult> {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(repo, 'bench/client-op.ts'), ...args],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    },
+  );
+  const last = out.trim().split('\n').pop() ?? '{}';
+  return JSON.parse(last) as OpResult;
+}
+
+function du(dir: string): number {
+  const out = execFileSync('du', ['-sb', dir], { encoding: 'utf8' });
+  return Number(out.split('\t')[0]);
+}
+
+interface Row {
+  figure: string;
+  value: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  ok: boolean;
+}
+const rows: Row[] = [];
+function ratioRow(figure: string, s: number, baseName: string, base: number, max: number): void {
+  const r = s / base;
+  rows.push({
+    figure,
+    value: `${s.toFixed(2)} s`,
+    baseline: `${baseName} ${base.toFixed(2)} s`,
+    ratio: `${r.toFixed(2)}×`,
+    target: `≤ ${max}×`,
+    ok: r <= max,
+  });
+}
+
+try {
+  const small = join(work, 'small');
+  const large = join(work, 'large.bin');
+  console.error(
+    `bench: generating ${FILES} × 4 KiB files and a ${LARGE_MB} MiB file under ${work}`,
+  );
+  const smallPaths = await makeTree(small);
+  await makeLarge(large);
+  sync();
+
+  const cpTree = seconds(() => sh('cp', ['-r', small, join(work, 'cp-small')]));
+  const cpLarge = seconds(() => sh('cp', [large, join(work, 'cp-large.bin')]));
+  sync();
+  const hashTree = await hashOnce(smallPaths);
+  const hashLarge = await hashOnce([large]);
+  await rm(join(work, 'cp-small'), { recursive: true });
+  await rm(join(work, 'cp-large.bin'));
+
+  const dataDir = join(work, 'server');
+  const server = await startServer(dataDir);
+  const cache = join(work, 'cache');
+  try {
+    const logSmall = await clientOp(['log', server.url, cache, 'small', small]);
+    sync();
+    ratioRow('log 10k × 4 KiB', logSmall.seconds, 'cp -r', cpTree, 3);
+    rows.push({
+      figure: '  (same, vs reading once with MD5+SHA-256)',
+      value: `${logSmall.seconds.toFixed(2)} s`,
+      baseline: `hash ${hashTree.toFixed(2)} s`,
+      ratio: `${(logSmall.seconds / hashTree).toFixed(2)}×`,
+      target: 'info',
+      ok: true,
+    });
+
+    const logLarge = await clientOp(['log', server.url, cache, 'large', large]);
+    const serverPeak = await server.peakRssMb();
+    ratioRow(`log ${LARGE_MB} MiB file`, logLarge.seconds, 'cp', cpLarge, 1.5);
+    rows.push({
+      figure: '  (same, vs reading once with MD5+SHA-256)',
+      value: `${logLarge.seconds.toFixed(2)} s`,
+      baseline: `hash ${hashLarge.toFixed(2)} s`,
+      ratio: `${(logLarge.seconds / hashLarge).toFixed(2)}×`,
+      target: 'info',
+      ok: true,
+    });
+    for (const [who, mb] of [
+      ['client', logLarge.maxRssMb],
+      ['server', serverPeak],
+    ] as const) {
+      rows.push({
+        figure: `peak RSS of the ${who} (through the large log)`,
+        value: `${mb.toFixed(0)} MB`,
+        baseline: '-',
+        ratio: '-',
+        target: '≤ 300 MB',
+        ok: mb <= 300,
+      });
+    }
+
+    const reSmall = await clientOp(['log', server.url, cache, 'small', small]);
+    const reLarge = await clientOp(['log', server.url, cache, 'large', large]);
+    for (const [name, re, first] of [
+      ['re-log 10k unchanged', reSmall, logSmall],
+      [`re-log ${LARGE_MB} MiB unchanged`, reLarge, logLarge],
+    ] as const) {
+      const r = re.seconds / first.seconds;
+      rows.push({
+        figure: name + (re.created === false ? ' (no new version)' : ' (NEW VERSION?)'),
+        value: `${re.seconds.toFixed(2)} s`,
+        baseline: `first log ${first.seconds.toFixed(2)} s`,
+        ratio: `${(r * 100).toFixed(1)}%`,
+        target: '≤ 10%',
+        ok: r <= 0.1 && re.created === false,
+      });
+    }
+
+    const changed = smallPaths.filter((_, i) => i % 100 === 0);
+    for (const p of changed) await writeFile(p, randomBytes(4096));
+    const before = du(join(dataDir, 'objects'));
+    const reChanged = await clientOp(['log', server.url, cache, 'small', small]);
+    const stored = du(join(dataDir, 'objects')) - before;
+    const changedBytes = changed.length * 4096;
+    rows.push({
+      figure: `re-log after changing 1% (${changed.length} files)`,
+      value: `${reChanged.seconds.toFixed(2)} s, ${stored} B stored`,
+      baseline: `changed ${changedBytes} B`,
+      ratio: `${(stored / changedBytes).toFixed(2)}×`,
+      target: 'only changed bytes',
+      ok: stored <= changedBytes * 1.1,
+    });
+
+    for (const [name, ref, base, baseName] of [
+      ['10k × 4 KiB', 'small:latest', cpTree, 'cp -r'],
+      [`${LARGE_MB} MiB file`, 'large:latest', cpLarge, 'cp'],
+    ] as const) {
+      const coldCache = join(work, `cold-cache-${name.length}`);
+      const cold = await clientOp([
+        'get',
+        server.url,
+        coldCache,
+        ref,
+        join(work, `dl-cold-${name.length}`),
+      ]);
+      sync();
+      ratioRow(`download ${name}, cold cache`, cold.seconds, baseName, base, 3);
+      const warm = await clientOp([
+        'get',
+        server.url,
+        coldCache,
+        ref,
+        join(work, `dl-warm-${name.length}`),
+      ]);
+      sync();
+      ratioRow(`download ${name}, warm cache`, warm.seconds, baseName, base, 1.5);
+      await rm(join(work, `dl-cold-${name.length}`), { recursive: true, force: true });
+      await rm(join(work, `dl-warm-${name.length}`), { recursive: true, force: true });
+      await rm(coldCache, { recursive: true, force: true });
+    }
+  } finally {
+    await server.stop();
+  }
+
+  const widths = [0, 0, 0, 0, 0];
+  const table = [
+    ['figure', 'measured', 'baseline', 'ratio', 'target'],
+    ...rows.map((r) => [
+      r.figure,
+      r.value,
+      r.baseline,
+      r.ratio,
+      `${r.target}${r.target === 'info' ? '' : r.ok ? ' ✓' : ' ✗'}`,
+    ]),
+  ];
+  for (const line of table)
+    line.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  for (const line of table)
+    console.log(`| ${line.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`);
+  console.log(
+    `
+machine: ${process.platform} ${process.arch}, node ${process.version}`,
+  );
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { artifactCommand } from './commands/artifact.js';
+import { serverCommand } from './commands/server.js';
+
+const program = new Command()
+  .name('cairn')
+  .description('Versioned artifacts and lineage for machine learning')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+serverCommand(program);
+artifactCommand(program);
+
+await program.parseAsync(process.argv);

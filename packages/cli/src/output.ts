@@ -1,0 +1,51 @@
+import { CairnError } from '@cairn/core';
+
+/**
+ * Everything the CLI prints goes through here: `--json` prints exactly one JSON object on stdout
+ * (results or `{ "error": … }`), otherwise short human lines. Errors never print a stack trace.
+ */
+export interface OutputOptions {
+  json?: boolean;
+}
+
+export function printResult(opts: OutputOptions, value: object, human: () => string): void {
+  if (opts.json) process.stdout.write(`${JSON.stringify(value)}\n`);
+  else process.stdout.write(`${human()}\n`);
+}
+
+export function printError(opts: OutputOptions, err: unknown): void {
+  const e =
+    err instanceof CairnError
+      ? err
+      : new CairnError('INTERNAL', err instanceof Error ? err.message : String(err));
+  if (opts.json) process.stdout.write(`${JSON.stringify(e.toBody())}\n`);
+  else process.stderr.write(`error: ${e.message}${e.code === 'INTERNAL' ? '' : ` (${e.code})`}\n`);
+}
+
+/** Wraps a command action so a failure prints one clean error and sets the exit code. */
+export function action<A extends unknown[]>(
+  run: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await run(...args);
+    } catch (err) {
+      const last = args[args.length - 2];
+      const opts =
+        typeof last === 'object' && last !== null ? (last as OutputOptions) : ({} as OutputOptions);
+      printError(opts, err);
+      process.exitCode = 1;
+    }
+  };
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}

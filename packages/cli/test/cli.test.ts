@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startServer, type RunningServer } from '@cairn/server';
+
+const bin = fileURLToPath(new URL('../bin/cairn.js', import.meta.url));
+let server: RunningServer;
+let work: string;
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'cairn-cli-'));
+  server = await startServer({ port: 0, dataDir: join(work, 'data') });
+});
+
+after(async () => {
+  await server.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+  json: Record<string, unknown>;
+}
+
+// The server runs in this process, so the CLI must run asynchronously (spawnSync would block
+// the server it talks to).
+async function cairn(...args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: {
+      ...process.env,
+      CAIRN_URL: server.url,
+      CAIRN_ENTITY: 'alice',
+      CAIRN_CACHE_DIR: join(work, 'cache'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+  } catch {
+    // human output
+  }
+  return { code, out, err, json };
+}
+
+test('put, ls, get, verify and rm a directory as a user would', async () => {
+  const src = join(work, 'src');
+  await mkdir(join(src, 'sub'), { recursive: true });
+  await writeFile(join(src, 'a.txt'), 'alpha');
+  await writeFile(join(src, 'sub', 'b.bin'), Buffer.alloc(3000, 7));
+
+  const put = await cairn(
+    'artifact',
+    'put',
+    src,
+    '--name',
+    'alice/vision/mnist/raw',
+    '--type',
+    'dataset',
+    '--alias',
+    'best',
+    '--json',
+  );
+  assert.equal(put.code, 0, put.err + put.out);
+  assert.equal(put.json['qualifiedName'], 'alice/vision/mnist/raw:v0');
+  assert.equal(put.json['created'], true);
+  assert.equal(put.json['fileCount'], 2);
+
+  const again = await cairn(
+    'artifact',
+    'put',
+    src,
+    '--name',
+    'alice/vision/mnist/raw',
+    '--type',
+    'dataset',
+    '--json',
+  );
+  assert.equal(again.code, 0, again.err);
+  assert.equal(again.json['created'], false);
+  assert.equal(again.json['version'], 'v0');
+
+  const human = await cairn(
+    'artifact',
+    'put',
+    src,
+    '--name',
+    'alice/vision/mnist/raw',
+    '--type',
+    'dataset',
+  );
+  assert.match(human.out, /unchanged/);
+
+  const ls = await cairn('artifact', 'ls', 'alice/vision/mnist', '--json');
+  assert.equal(ls.code, 0, ls.err);
+  const items = ls.json['items'] as { name: string; versionCount: number }[];
+  assert.deepEqual(
+    items.map((c) => [c.name, c.versionCount]),
+    [['raw', 1]],
+  );
+  const lsv = await cairn('artifact', 'ls', 'alice/vision/mnist/raw', '--versions', '--json');
+  assert.equal((lsv.json['items'] as unknown[]).length, 1);
+
+  const root = join(work, 'out');
+  const get = await cairn(
+    'artifact',
+    'get',
+    'alice/vision/mnist/raw:best',
+    '--root',
+    root,
+    '--json',
+  );
+  assert.equal(get.code, 0, get.err);
+  assert.equal(await readFile(join(root, 'a.txt'), 'utf8'), 'alpha');
+  assert.deepEqual(await readFile(join(root, 'sub', 'b.bin')), Buffer.alloc(3000, 7));
+
+  const ok = await cairn(
+    'artifact',
+    'verify',
+    'alice/vision/mnist/raw:latest',
+    '--root',
+    root,
+    '--json',
+  );
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(ok.json['ok'], true);
+
+  await writeFile(join(root, 'a.txt'), 'changed');
+  const bad = await cairn('artifact', 'verify', 'alice/vision/mnist/raw', '--root', root, '--json');
+  assert.equal(bad.code, 1);
+  assert.equal((bad.json['error'] as { code: string }).code, 'VERIFY_FAILED');
+  assert.match(JSON.stringify(bad.json), /a\.txt/);
+
+  const refused = await cairn('artifact', 'rm', 'alice/vision/mnist/raw:v0', '--json');
+  assert.equal(refused.code, 1);
+  assert.equal((refused.json['error'] as { code: string }).code, 'CONFLICT');
+  const removed = await cairn(
+    'artifact',
+    'rm',
+    'alice/vision/mnist/raw:v0',
+    '--delete-aliases',
+    '--json',
+  );
+  assert.equal(removed.code, 0, removed.err + removed.out);
+  const gone = await cairn('artifact', 'get', 'alice/vision/mnist/raw:v0', '--json');
+  assert.equal((gone.json['error'] as { code: string }).code, 'NOT_FOUND');
+});
+
+test('bad input gives a clear error, no stack trace', async () => {
+  const src = join(work, 'one.txt');
+  await writeFile(src, 'x');
+  const r = await cairn('artifact', 'put', src, '--name', 'proj/bad name', '--type', 'dataset');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /error: .*letters, digits/);
+  assert.doesNotMatch(r.err, /\n\s+at /);
+  const j = await cairn('artifact', 'put', src, '--name', 'proj/ok', '--type', 'a/b', '--json');
+  assert.equal((j.json['error'] as { code: string }).code, 'VALIDATION');
+  const missing = await cairn(
+    'artifact',
+    'put',
+    join(work, 'nope'),
+    '--name',
+    'proj/ok',
+    '--type',
+    't',
+  );
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /does not exist/);
+});
+
+test('`cairn server` starts on the embedded default and answers health', async () => {
+  const data = join(work, 'served');
+  const child = spawn(process.execPath, [bin, 'server', '--port', '0', '--data', data], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      });
+      child.once('exit', (c) => reject(new Error(`exited ${c}`)));
+    });
+    const res = await fetch(`${url}/api/v1/health`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { ok: boolean }).ok, true);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  const refused = spawnSync(
+    process.execPath,
+    [bin, 'server', '--host', '0.0.0.0', '--port', '0', '--data', data],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, CAIRN_API_KEY: '' },
+    },
+  );
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /API key/i);
+});

@@ -1,0 +1,678 @@
+import { constants } from 'node:fs';
+import { copyFile, mkdtemp, readdir, stat, writeFile, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import {
+  CairnError,
+  NotFoundError,
+  ValidationError,
+  isManagedAlias,
+  isUnderPrefix,
+  joinEntryPath,
+  manifestDigest,
+  manifestSize,
+  normalizeDirPrefix,
+  normalizeEntryPath,
+  sortEntries,
+  toWandbManifest,
+  validateAliases,
+  validateDescription,
+  validateEntries,
+  validateMetadata,
+  validateName,
+  validateProjectPath,
+  validateTags,
+  validateType,
+} from '@cairn/core';
+import type {
+  CommitRequest,
+  ManifestBody,
+  ManifestEntry,
+  VersionInfo,
+  VersionState,
+  VersionUpdate,
+  WandbManifestV1,
+} from '@cairn/core';
+import { createContext } from './context.js';
+import type { ClientContext } from './context.js';
+import { downloadEntries } from './download.js';
+import type { DownloadResult } from './download.js';
+import type { DraftItem, LocalFileItem } from './draft-items.js';
+import { itemPath } from './draft-items.js';
+import { FilesIterator } from './files-iterator.js';
+import type { FilesOptions } from './files-iterator.js';
+import { removeExtras, throwIfFailed, verifyTree } from './local-tree.js';
+import { entryOf, prepareFiles } from './prepare.js';
+import { resolveReference } from './references.js';
+import type { ReferenceOptions } from './references.js';
+import { uploadAndCommit } from './upload.js';
+import type { ProgressListener } from './progress.js';
+import type { UploadStats } from './upload.js';
+
+export type FilePolicy = 'immutable' | 'mutable';
+
+export interface ArtifactOptions {
+  name: string;
+  type: string;
+  description?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface AddFileOptions {
+  /** Path inside the artifact; default the file's base name. */
+  name?: string;
+  /** Replace an entry already at that path (otherwise that is a CONFLICT). */
+  overwrite?: boolean;
+  /**
+   * 'immutable' (default): the file is read when the artifact is logged; if it changes in
+   * between or during the upload, the log fails naming it (a wrong digest is never stored).
+   * 'mutable': snapshot the file now (reflink copy where the filesystem supports it), so later
+   * edits do not affect this artifact.
+   */
+  policy?: FilePolicy;
+}
+
+export interface AddDirOptions {
+  /** Directory inside the artifact; default the root. */
+  name?: string;
+  /** Replace entries already added from other local files (otherwise a CONFLICT). */
+  merge?: boolean;
+  policy?: FilePolicy;
+}
+
+export interface SaveOptions {
+  /** The client to log through; default one configured from the CAIRN_* environment. */
+  client?: { readonly context: ClientContext };
+  entity?: string;
+  project?: string;
+  aliases?: string[];
+  tags?: string[];
+  /** Called with files/bytes done while hashing, uploading and committing. */
+  onProgress?: ProgressListener;
+}
+
+export interface DownloadArtifactOptions {
+  /** Default `./artifacts/<collection>:vN`. */
+  root?: string;
+  /** Only entries below this directory. */
+  pathPrefix?: string;
+  /** Write straight into the root without filling the local cache. */
+  skipCache?: boolean;
+  /** Skip references that cannot be read instead of failing. */
+  allowMissingReferences?: boolean;
+  /** Called with files/bytes done while downloading and placing. */
+  onProgress?: ProgressListener;
+}
+
+/** A manifest as the SDK hands it out: sorted entries plus W&B's digest and export. */
+export interface ArtifactManifest {
+  version: 1;
+  entries: ManifestEntry[];
+  digest: string;
+  size: number;
+  toWandbManifest(): WandbManifestV1;
+}
+
+export interface NewFileHandle {
+  /** The local temp file behind the handle. */
+  readonly path: string;
+  /** The entry path it will have in the artifact. */
+  readonly name: string;
+  write(data: string | Uint8Array): Promise<void>;
+  /** Adds the file to the artifact. */
+  close(): Promise<string>;
+}
+
+function makeManifest(entries: ManifestEntry[]): ArtifactManifest {
+  const sorted = sortEntries(entries);
+  return {
+    version: 1,
+    entries: sorted,
+    digest: manifestDigest(sorted),
+    size: manifestSize(sorted),
+    toWandbManifest: () => toWandbManifest(sorted),
+  };
+}
+
+function notLogged(what: string): CairnError {
+  return new CairnError(
+    'ARTIFACT_NOT_LOGGED',
+    `${what} needs a logged artifact; save() this draft first`,
+  );
+}
+
+/**
+ * A set of files and references, versioned on a Cairn server: W&B's `Artifact` in camelCase.
+ * A new Artifact is a draft; `save()` logs it as the next version `vN` of its collection, after
+ * which its content is read-only (edit `newDraft()` instead) while description, metadata, aliases
+ * and tags stay editable and are persisted by another `save()`.
+ *
+ * Content-derived values that may need hashing are async methods: `manifest()`, `digest()`,
+ * `getEntry()`. `size` and `fileCount` are plain getters.
+ */
+export class Artifact {
+  private _collection: string;
+  private _type: string;
+  private _description: string | null;
+  private _metadata: Record<string, unknown>;
+  private readonly items = new Map<string, DraftItem>();
+  private readonly localNames = new Map<string, string>();
+  private finalized = false;
+  private info: VersionInfo | undefined;
+  private ctx: ClientContext | undefined;
+  private entries: ManifestEntry[] | undefined;
+  private saving: Promise<Artifact> | undefined;
+  private staging: string | undefined;
+  /** Editable; persisted by `save()`. Includes `latest` / `vN` once logged (those are server-managed). */
+  aliases: string[] = [];
+  /** Editable; persisted by `save()`. */
+  tags: string[] = [];
+  /** After `save()` of a draft: false when the content equalled `latest`, so no version was created. */
+  created: boolean | undefined;
+  /** After `save()` of a draft: what the upload negotiation sent. */
+  lastUpload: UploadStats | undefined;
+  /** After `download()`: how many blobs came from the server (the rest from the cache). */
+  lastDownload: DownloadResult | undefined;
+
+  constructor(options: ArtifactOptions) {
+    this._collection = validateName(options.name);
+    this._type = validateType(options.type);
+    this._description = validateDescription(options.description);
+    this._metadata = { ...validateMetadata(options.metadata) };
+  }
+
+  /** A logged artifact from its server record (used by `Cairn.artifact`). */
+  static fromVersion(ctx: ClientContext, info: VersionInfo): Artifact {
+    const a = new Artifact({ name: info.collection, type: info.type });
+    a.adopt(ctx, info);
+    return a;
+  }
+
+  private adopt(ctx: ClientContext, info: VersionInfo): void {
+    this.ctx = ctx;
+    this.info = info;
+    this.finalized = true;
+    this._collection = info.collection;
+    this._type = info.type;
+    this._description = info.description;
+    this._metadata = { ...info.metadata };
+    this.aliases = [...info.aliases];
+    this.tags = [...info.tags];
+  }
+
+  private logged(what: string): { ctx: ClientContext; info: VersionInfo } {
+    if (!this.info || !this.ctx) throw notLogged(what);
+    return { ctx: this.ctx, info: this.info };
+  }
+
+  private assertEditable(): void {
+    if (this.finalized) {
+      throw new CairnError(
+        'ARTIFACT_FINALIZED',
+        `artifact ${this.name} is ${this.info ? 'logged' : 'finalized'}; its files cannot change. Use newDraft() to make a new version`,
+      );
+    }
+  }
+
+  // ---- identity and metadata -------------------------------------------------------------
+
+  /** `collection:vN` once logged; the name given to the constructor for a draft. */
+  get name(): string {
+    return this.info ? `${this.info.collection}:v${this.info.index}` : this._collection;
+  }
+  get collection(): string {
+    return this._collection;
+  }
+  get type(): string {
+    return this._type;
+  }
+  get id(): string | undefined {
+    return this.info?.id;
+  }
+  get version(): string {
+    return `v${this.logged('version').info.index}`;
+  }
+  get entity(): string {
+    return this.logged('entity').info.entity;
+  }
+  get project(): string {
+    return this.logged('project').info.project;
+  }
+  get qualifiedName(): string {
+    const { info } = this.logged('qualifiedName');
+    return `${info.entity}/${info.project}/${info.collection}:v${info.index}`;
+  }
+  get state(): VersionState {
+    return this.info?.state ?? 'PENDING';
+  }
+  get commitHash(): string {
+    return this.logged('commitHash').info.commitHash;
+  }
+  get createdAt(): string {
+    return this.logged('createdAt').info.createdAt;
+  }
+  get updatedAt(): string {
+    return this.logged('updatedAt').info.updatedAt;
+  }
+  get url(): string {
+    const { ctx, info } = this.logged('url');
+    return ctx.http.urlOf(`/versions/${info.id}`);
+  }
+  get description(): string | null {
+    return this._description;
+  }
+  set description(value: string | null) {
+    this._description = validateDescription(value);
+  }
+  get metadata(): Record<string, unknown> {
+    return this._metadata;
+  }
+  set metadata(value: Record<string, unknown>) {
+    this._metadata = { ...validateMetadata(value) };
+  }
+  get size(): number {
+    if (this.info) return this.info.size;
+    let total = 0;
+    for (const item of this.items.values())
+      total += item.kind === 'file' ? item.size : item.entry.size;
+    return total;
+  }
+  get fileCount(): number {
+    return this.info ? this.info.fileCount : this.items.size;
+  }
+  isDraft(): boolean {
+    return this.info === undefined;
+  }
+  /** Freezes the content; an artifact is finalized when it is logged. */
+  finalize(): void {
+    this.finalized = true;
+  }
+
+  // ---- adding and removing content -------------------------------------------------------
+
+  private async stagingDir(): Promise<string> {
+    this.staging ??= await mkdtemp(join(tmpdir(), 'cairn-staging-'));
+    return this.staging;
+  }
+
+  private putItem(item: DraftItem, replace: boolean): void {
+    const path = itemPath(item);
+    const existing = this.items.get(path);
+    if (existing && !replace) {
+      const sameSource =
+        existing.kind === 'file' && item.kind === 'file' && existing.localPath === item.localPath;
+      if (!sameSource) {
+        throw new CairnError(
+          'CONFLICT',
+          `the artifact already has an entry at ${JSON.stringify(path)}; pass overwrite (addFile) or merge (addDir) to replace it`,
+          { path },
+        );
+      }
+    }
+    if (existing?.kind === 'file') this.localNames.delete(existing.localPath);
+    this.items.set(path, item);
+    if (item.kind === 'file') this.localNames.set(item.localPath, path);
+  }
+
+  private async localItem(
+    localPath: string,
+    path: string,
+    policy: FilePolicy,
+    size: number,
+  ): Promise<LocalFileItem> {
+    if (policy !== 'immutable' && policy !== 'mutable') {
+      throw new ValidationError(
+        `policy must be 'mutable' or 'immutable', got ${JSON.stringify(policy)}`,
+        {
+          rule: 'policy',
+        },
+      );
+    }
+    let source = localPath;
+    if (policy === 'mutable') {
+      const dir = await this.stagingDir();
+      source = join(dir, `${this.items.size}-${basename(localPath)}`);
+      await copyFile(localPath, source, constants.COPYFILE_FICLONE);
+    }
+    return { kind: 'file', path, localPath: source, size };
+  }
+
+  /** Adds one local file; returns its entry path. */
+  async addFile(localPath: string, options: AddFileOptions = {}): Promise<string> {
+    this.assertEditable();
+    const abs = resolve(localPath);
+    const st = await stat(abs).catch(() => undefined);
+    if (!st?.isFile()) {
+      throw new CairnError('NOT_FOUND', `${localPath} is not a file`, { localPath });
+    }
+    const path = normalizeEntryPath(options.name ?? basename(abs));
+    const item = await this.localItem(abs, path, options.policy ?? 'immutable', st.size);
+    this.putItem(item, options.overwrite ?? false);
+    if (item.localPath !== abs) this.localNames.set(abs, path);
+    return path;
+  }
+
+  /** Adds every file below a local directory (file symlinks followed, directory symlinks not). */
+  async addDir(localPath: string, options: AddDirOptions = {}): Promise<string[]> {
+    this.assertEditable();
+    const root = resolve(localPath);
+    const st = await stat(root).catch(() => undefined);
+    if (!st?.isDirectory()) {
+      throw new CairnError('NOT_FOUND', `${localPath} is not a directory`, { localPath });
+    }
+    const prefix = normalizeDirPrefix(options.name);
+    const found: { abs: string; path: string; size: number }[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const d of await readdir(dir, { withFileTypes: true })) {
+        const abs = join(dir, d.name);
+        if (d.isDirectory()) {
+          await walk(abs);
+          continue;
+        }
+        const fst = await stat(abs).catch(() => undefined);
+        if (!fst?.isFile()) continue;
+        const rel = relative(root, abs).split(sep).join('/');
+        found.push({ abs, path: joinEntryPath(prefix, rel), size: fst.size });
+      }
+    };
+    await walk(root);
+    const merge = options.merge ?? false;
+    const policy = options.policy ?? 'immutable';
+    const added: string[] = [];
+    for (const f of found) {
+      const item = await this.localItem(f.abs, f.path, policy, f.size);
+      this.putItem(item, merge);
+      if (item.localPath !== f.abs) this.localNames.set(f.abs, f.path);
+      added.push(f.path);
+    }
+    return added;
+  }
+
+  /** Adds `file://` or `http(s)://` references (their bytes are not uploaded); returns the paths. */
+  async addReference(uri: string, options: ReferenceOptions = {}): Promise<string[]> {
+    this.assertEditable();
+    const entries = await resolveReference(uri, options);
+    const taken = entries.find((e) => this.items.has(e.path));
+    if (taken) {
+      throw new CairnError(
+        'CONFLICT',
+        `the artifact already has an entry at ${JSON.stringify(taken.path)}`,
+        {
+          path: taken.path,
+        },
+      );
+    }
+    for (const e of entries) this.items.set(e.path, { kind: 'entry', entry: e });
+    return entries.map((e) => e.path);
+  }
+
+  /** A new local file; `close()` adds it to the artifact under `name`. */
+  async newFile(name: string): Promise<NewFileHandle> {
+    this.assertEditable();
+    const entryPath = normalizeEntryPath(name);
+    if (this.items.has(entryPath)) {
+      throw new CairnError(
+        'CONFLICT',
+        `the artifact already has an entry at ${JSON.stringify(entryPath)}`,
+        {
+          path: entryPath,
+        },
+      );
+    }
+    const dir = await mkdtemp(join(await this.stagingDir(), 'new-'));
+    const local = join(dir, basename(entryPath));
+    await writeFile(local, '', { flag: 'wx' });
+    let closed = false;
+    return {
+      path: local,
+      name: entryPath,
+      write: async (data) => {
+        if (closed) throw new ValidationError(`new file ${entryPath} is closed`);
+        await appendFile(local, data);
+      },
+      close: async () => {
+        if (closed) return entryPath;
+        closed = true;
+        return this.addFile(local, { name: entryPath });
+      },
+    };
+  }
+
+  /** Removes an entry, or every entry below a directory; NOT_FOUND when nothing matches. */
+  remove(item: string | { path: string }): void {
+    this.assertEditable();
+    const target = normalizeEntryPath(typeof item === 'string' ? item : item.path);
+    let removed = 0;
+    for (const [path, it] of [...this.items]) {
+      if (!isUnderPrefix(path, target)) continue;
+      this.items.delete(path);
+      if (it.kind === 'file') {
+        for (const [local, p] of [...this.localNames])
+          if (p === path) this.localNames.delete(local);
+      }
+      removed++;
+    }
+    if (removed === 0)
+      throw new NotFoundError(`the artifact has no entry or directory ${JSON.stringify(target)}`);
+  }
+
+  /** The entry path a local file was added under, if it was. */
+  getAddedLocalPathName(localPath: string): string | undefined {
+    return this.localNames.get(resolve(localPath));
+  }
+
+  // ---- manifest --------------------------------------------------------------------------
+
+  private async draftEntries(): Promise<ManifestEntry[]> {
+    const items = [...this.items.values()];
+    const ctx = this.ctx ?? createContext();
+    const prepared = await prepareFiles(items, ctx.statCache, false);
+    await ctx.statCache.save();
+    const out = prepared.map(entryOf);
+    for (const it of items) if (it.kind === 'entry') out.push(it.entry);
+    return out;
+  }
+
+  private async loggedEntries(): Promise<ManifestEntry[]> {
+    if (!this.entries) {
+      const { ctx, info } = this.logged('manifest');
+      const body = await ctx.http.json<ManifestBody>('GET', `/versions/${info.id}/manifest`);
+      this.entries = validateEntries(body.entries);
+    }
+    return this.entries;
+  }
+
+  /** The manifest (hashing draft files as needed, through the stat cache). */
+  async manifest(): Promise<ArtifactManifest> {
+    return makeManifest(this.info ? await this.loggedEntries() : await this.draftEntries());
+  }
+
+  /** W&B-compatible artifact digest (hex MD5 over the sorted manifest). */
+  async digest(): Promise<string> {
+    return this.info ? this.info.digest : (await this.manifest()).digest;
+  }
+
+  /** One entry by path; NOT_FOUND when absent. */
+  async getEntry(name: string): Promise<ManifestEntry> {
+    const path = normalizeEntryPath(name);
+    const entries = this.info
+      ? await this.loggedEntries()
+      : (await this.manifest()).entries.filter((e) => e.path === path);
+    const e = entries.find((x) => x.path === path);
+    if (!e) throw new NotFoundError(`artifact ${this.name} has no entry ${JSON.stringify(path)}`);
+    return e;
+  }
+
+  // ---- logging ---------------------------------------------------------------------------
+
+  /**
+   * Logs a draft as the next version of `entity/project/<name>` (the result's `created` is false
+   * when the content equals `latest`: no version is made and this becomes that version), or
+   * persists description, metadata, aliases and tags of a logged artifact.
+   */
+  async save(options: SaveOptions = {}): Promise<Artifact> {
+    this.saving = this.info ? this.update() : this.log(options);
+    return this.saving;
+  }
+
+  /** Waits for a pending `save()` to finish. */
+  async wait(): Promise<Artifact> {
+    if (!this.saving) {
+      if (this.info) return this;
+      throw notLogged('wait()');
+    }
+    return this.saving;
+  }
+
+  private async update(): Promise<Artifact> {
+    const { ctx, info } = this.logged('save()');
+    const body: VersionUpdate = {
+      description: this._description,
+      metadata: validateMetadata(this._metadata),
+      aliases: validateAliases(this.aliases.filter((a) => !isManagedAlias(a))),
+      tags: validateTags(this.tags),
+    };
+    const updated = await ctx.http.json<VersionInfo>('PATCH', `/versions/${info.id}`, {
+      json: body,
+    });
+    this.adopt(ctx, updated);
+    return this;
+  }
+
+  private async log(options: SaveOptions): Promise<Artifact> {
+    const ctx = options.client?.context ?? this.ctx ?? createContext();
+    const entity = validateName(options.entity ?? ctx.entity, 'entity name');
+    const project = validateProjectPath(options.project ?? ctx.project);
+    const aliases = validateAliases([...this.aliases, ...(options.aliases ?? [])]);
+    const tags = validateTags([...this.tags, ...(options.tags ?? [])]);
+    const metadata = validateMetadata(this._metadata);
+    const wasFinalized = this.finalized;
+    this.finalized = true;
+    try {
+      const items = [...this.items.values()];
+      const prepared = await prepareFiles(items, ctx.statCache, true, options.onProgress);
+      await ctx.statCache.save();
+      const others = items.flatMap((i) => (i.kind === 'entry' ? [i.entry] : []));
+      const entries = validateEntries([...prepared.map(entryOf), ...others]);
+      const commit: CommitRequest = {
+        description: this._description,
+        metadata,
+        aliases,
+        tags,
+        entries,
+      };
+      const { result, stats } = await uploadAndCommit(
+        ctx.http,
+        { entity, project, collection: this._collection, type: this._type },
+        prepared,
+        others,
+        commit,
+        options.onProgress,
+      );
+      this.created = result.created;
+      this.lastUpload = stats;
+      this.entries = result.created ? entries : undefined;
+      this.adopt(ctx, result.version);
+      return this;
+    } catch (err) {
+      this.finalized = wasFinalized;
+      throw err;
+    }
+  }
+
+  // ---- using a logged artifact -----------------------------------------------------------
+
+  private defaultRoot(): string {
+    return resolve('artifacts', this.name);
+  }
+
+  /** Downloads the files below `root` (default `./artifacts/<name>`); returns the root. */
+  async download(options: DownloadArtifactOptions = {}): Promise<string> {
+    const { ctx } = this.logged('download()');
+    const entries = await this.loggedEntries();
+    const result = await downloadEntries(
+      { http: ctx.http, cache: ctx.cache, statCache: ctx.statCache },
+      entries,
+      { ...options, root: options.root ?? this.defaultRoot() },
+    );
+    this.lastDownload = result;
+    return result.root;
+  }
+
+  /** Makes `root` exactly the artifact: downloads, then deletes files not in it. */
+  async checkout(root?: string): Promise<string> {
+    const real = await this.download({ root: root ?? this.defaultRoot() });
+    const entries = await this.loggedEntries();
+    await removeExtras(real, new Set(entries.map((e) => e.path)));
+    return real;
+  }
+
+  /** Checksums `root` against the manifest; throws VERIFY_FAILED listing missing, changed and extra files. */
+  async verify(root?: string): Promise<void> {
+    const entries = await this.loggedEntries();
+    const dir = resolve(root ?? this.defaultRoot());
+    throwIfFailed(dir, await verifyTree(dir, entries));
+  }
+
+  /** Downloads a single-file artifact and returns the file's local path. */
+  async file(root?: string): Promise<string> {
+    const entries = await this.loggedEntries();
+    const only = entries[0];
+    if (entries.length !== 1 || !only) {
+      throw new ValidationError(
+        `file() needs an artifact with exactly one file; ${this.name} has ${entries.length}. Use download()`,
+        { rule: 'file.count' },
+      );
+    }
+    const real = await this.download({ root: root ?? this.defaultRoot() });
+    return join(real, ...only.path.split('/'));
+  }
+
+  /** Pages through the entries on the server; see FilesIterator for resuming with `cursor`. */
+  files(options: FilesOptions = {}): FilesIterator {
+    const { ctx, info } = this.logged('files()');
+    return new FilesIterator(ctx.http, info.id, options);
+  }
+
+  /** Deletes this version; refused while it has aliases unless `deleteAliases`. */
+  async delete(options: { deleteAliases?: boolean } = {}): Promise<void> {
+    const { ctx, info } = this.logged('delete()');
+    await ctx.http.json('DELETE', `/versions/${info.id}`, {
+      query: options.deleteAliases ? { deleteAliases: true } : {},
+    });
+    this.info = { ...info, state: 'DELETED' };
+  }
+
+  /** A draft with this version's content and metadata, to change and log as a new version. */
+  async newDraft(): Promise<Artifact> {
+    const { ctx, info } = this.logged('newDraft()');
+    const draft = new Artifact({
+      name: info.collection,
+      type: info.type,
+      description: this._description,
+      metadata: structuredClone(this._metadata),
+    });
+    draft.ctx = ctx;
+    for (const e of await this.loggedEntries()) {
+      const entry: ManifestEntry = { ...e };
+      if (entry.sha256 && entry.birthArtifactId === undefined) entry.birthArtifactId = info.id;
+      draft.items.set(entry.path, { kind: 'entry', entry });
+    }
+    return draft;
+  }
+
+  /** W&B's JSON encoding of a logged artifact (as used in run summaries). */
+  jsonEncode(): Record<string, unknown> {
+    const { info } = this.logged('jsonEncode()');
+    return {
+      _type: 'artifactVersion',
+      _version: 'v0',
+      id: info.id,
+      version: `v${info.index}`,
+      sequenceName: info.collection,
+      usedAs: this.name,
+      qualifiedName: this.qualifiedName,
+      digest: info.digest,
+    };
+  }
+}

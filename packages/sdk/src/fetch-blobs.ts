@@ -1,0 +1,152 @@
+import { CairnError, FRAMES_CONTENT_TYPE, FrameParser } from '@cairn/core';
+import type { BlobWriter } from './cache.js';
+import type { HttpClient } from './http.js';
+import { runPool } from './pool.js';
+import type { ProgressReporter } from './progress.js';
+
+/** Blobs below this size are fetched many per request (POST /blobs/batch); larger ones alone. */
+export const BATCH_BLOB_BYTES = 1 << 20;
+const BATCH_MAX_BYTES = 64 * 1024 * 1024;
+const BATCH_MAX_COUNT = 5000;
+const BATCH_CONCURRENCY = 2;
+const LARGE_CONCURRENCY = 3;
+
+export interface WantedBlob {
+  sha256: string;
+  size: number;
+}
+
+export type SinkFor = (sha256: string) => Promise<BlobWriter>;
+/** Where small blobs of a batch go once complete in memory (must check the SHA-256). */
+export type PutBytes = (sha256: string, bytes: Uint8Array) => Promise<void>;
+const WRITES_IN_FLIGHT = 32;
+
+/** Wraps a sink so every written chunk and committed blob is counted. */
+function countingSink(sinkFor: SinkFor, progress: ProgressReporter | undefined): SinkFor {
+  if (!progress) return sinkFor;
+  return async (sha) => {
+    const w = await sinkFor(sha);
+    const write = w.write.bind(w);
+    const commit = w.commit.bind(w);
+    w.write = async (chunk) => {
+      await write(chunk);
+      progress.add(0, chunk.length);
+    };
+    w.commit = async () => {
+      const p = await commit();
+      progress.add(1, 0);
+      return p;
+    };
+    return w;
+  };
+}
+
+function groupBatches(blobs: readonly WantedBlob[]): WantedBlob[][] {
+  const out: WantedBlob[][] = [];
+  let cur: WantedBlob[] = [];
+  let bytes = 0;
+  for (const b of blobs) {
+    if (cur.length > 0 && (bytes + b.size > BATCH_MAX_BYTES || cur.length >= BATCH_MAX_COUNT)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(b);
+    bytes += b.size;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+async function fetchBatch(
+  http: HttpClient,
+  batch: WantedBlob[],
+  putBytes: PutBytes,
+  progress: ProgressReporter | undefined,
+): Promise<void> {
+  const wanted = new Set(batch.map((b) => b.sha256));
+  const res = await http.request('POST', '/blobs/batch', {
+    json: { sha256: [...wanted] },
+    headers: { accept: FRAMES_CONTENT_TYPE },
+  });
+  if (!res.body) throw new CairnError('UNAVAILABLE', 'the server sent an empty batch response');
+  const parser = new FrameParser();
+  // Small blobs are gathered in memory and written by a bounded set of concurrent writes.
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let parts: Uint8Array[] = [];
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    for (const ev of parser.push(chunk)) {
+      if (ev.kind === 'start') {
+        if (!wanted.has(ev.sha256)) {
+          throw new CairnError(
+            'UNAVAILABLE',
+            `the server sent blob ${ev.sha256}, which was not asked for`,
+          );
+        }
+        parts = [];
+      } else if (ev.kind === 'data') {
+        parts.push(Uint8Array.from(ev.bytes));
+      } else {
+        const sha = ev.sha256;
+        const bytes = Buffer.concat(parts);
+        parts = [];
+        const p: Promise<void> = putBytes(sha, bytes)
+          .then(() => {
+            wanted.delete(sha);
+            progress?.add(1, bytes.length);
+          })
+          .catch((err: unknown) => {
+            failure ??= err;
+          })
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+        if (failure) throw failure;
+      }
+    }
+  }
+  parser.finish();
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  if (wanted.size > 0) {
+    throw new CairnError(
+      'MISSING_BLOBS',
+      `the server did not send ${wanted.size} blob(s): ${[...wanted].slice(0, 5).join(', ')}`,
+      { sha256: [...wanted] },
+    );
+  }
+}
+
+async function fetchOne(http: HttpClient, blob: WantedBlob, sinkFor: SinkFor): Promise<void> {
+  const res = await http.request('GET', `/blobs/${blob.sha256}`);
+  const writer = await sinkFor(blob.sha256);
+  try {
+    if (res.body)
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) await writer.write(chunk);
+    await writer.commit();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}
+
+/** Fetches blobs into the writers `sinkFor` hands out; each writer checks the bytes' SHA-256. */
+export async function fetchBlobs(
+  http: HttpClient,
+  blobs: readonly WantedBlob[],
+  sinkFor: SinkFor,
+  putBytes: PutBytes,
+  progress?: ProgressReporter,
+): Promise<void> {
+  const batchProgress = progress;
+  sinkFor = countingSink(sinkFor, progress);
+  const small = blobs.filter((b) => b.size < BATCH_BLOB_BYTES);
+  const large = blobs.filter((b) => b.size >= BATCH_BLOB_BYTES);
+  await Promise.all([
+    runPool(groupBatches(small), BATCH_CONCURRENCY, (batch) =>
+      fetchBatch(http, batch, putBytes, batchProgress),
+    ),
+    runPool(large, LARGE_CONCURRENCY, (b) => fetchOne(http, b, sinkFor)),
+  ]);
+}

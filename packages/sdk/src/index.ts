@@ -1,0 +1,23 @@
+export { Cairn } from './cairn.js';
+export { Artifact } from './artifact.js';
+export type {
+  AddDirOptions,
+  AddFileOptions,
+  ArtifactManifest,
+  ArtifactOptions,
+  DownloadArtifactOptions,
+  FilePolicy,
+  NewFileHandle,
+  SaveOptions,
+} from './artifact.js';
+export type { CairnOptions, ClientContext } from './context.js';
+export { DEFAULT_ENTITY, DEFAULT_PROJECT, DEFAULT_URL } from './context.js';
+export { FilesIterator } from './files-iterator.js';
+export type { FilesOptions } from './files-iterator.js';
+export type { ReferenceOptions } from './references.js';
+export type { UploadStats } from './upload.js';
+export type { DownloadResult } from './download.js';
+export { BlobCache, DEFAULT_CACHE_MAX_BYTES } from './cache.js';
+export { CairnError, toWandbManifest } from '@cairn/core';
+export type { ManifestEntry, VersionInfo, WandbManifestV1 } from '@cairn/core';
+export type { ProgressListener, TransferProgress } from './progress.js';

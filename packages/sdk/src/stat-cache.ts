@@ -1,0 +1,113 @@
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { FileHashes } from './hashing.js';
+
+/**
+ * Remembers the hashes of files by their identity on disk (path, device, inode, size, mtime and
+ * ctime in nanoseconds), so re-logging an unchanged tree hashes nothing. Any change to the file
+ * (a write, a rename over it, a chmod) changes ctime and invalidates the record.
+ * Persisted as one line per file: `key\tmd5\tsha256`, rewritten atomically on save.
+ */
+export const STAT_CACHE_FILE = 'stat-cache-v1.tsv';
+const MAX_RECORDS = 2_000_000;
+
+export function statKey(absPath: string, st: BigIntStats): string {
+  return [absPath, st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join('|');
+}
+
+export async function statBig(path: string): Promise<BigIntStats> {
+  return stat(path, { bigint: true });
+}
+
+/**
+ * Filesystem clocks are coarse (a few ms on ext4): a file modified again within the same tick
+ * keeps its mtime. Like git's "racy" check, a hash is only remembered when the file's last change
+ * is older than this margin before hashing started.
+ */
+export const RACY_MARGIN_NS = 100_000_000n;
+
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+export function isRacy(st: BigIntStats, hashStartedNs: bigint): boolean {
+  const limit = hashStartedNs - RACY_MARGIN_NS;
+  return st.mtimeNs >= limit || st.ctimeNs >= limit;
+}
+
+/** True when two stats describe the same unchanged file. */
+export function sameFile(a: BigIntStats, b: BigIntStats): boolean {
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
+}
+
+export class StatCache {
+  private records = new Map<string, { md5: string; sha256: string }>();
+  private loaded = false;
+  private dirty = false;
+  private readonly file: string;
+
+  constructor(cacheDir: string) {
+    this.file = join(cacheDir, STAT_CACHE_FILE);
+  }
+
+  private async load(): Promise<void> {
+    if (this.loaded) return;
+    this.loaded = true;
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch {
+      return;
+    }
+    for (const line of text.split('\n')) {
+      const parts = line.split('\t');
+      if (parts.length !== 3) continue;
+      const [key, md5, sha256] = parts as [string, string, string];
+      this.records.set(key, { md5, sha256 });
+    }
+  }
+
+  async get(path: string, st: BigIntStats): Promise<FileHashes | undefined> {
+    await this.load();
+    const r = this.records.get(statKey(resolve(path), st));
+    return r ? { ...r, size: Number(st.size) } : undefined;
+  }
+
+  /** Records hashes computed from bytes read after `hashStartedNs`, unless the stat is racy. */
+  async set(
+    path: string,
+    st: BigIntStats,
+    hashes: FileHashes,
+    hashStartedNs: bigint,
+  ): Promise<void> {
+    if (isRacy(st, hashStartedNs)) return;
+    await this.load();
+    const key = statKey(resolve(path), st);
+    // Re-insert so the newest records survive the size cap.
+    this.records.delete(key);
+    this.records.set(key, { md5: hashes.md5, sha256: hashes.sha256 });
+    this.dirty = true;
+  }
+
+  async save(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const lines: string[] = [];
+    let skip = this.records.size - MAX_RECORDS;
+    for (const [key, r] of this.records) {
+      if (skip-- > 0 || key.includes('\n') || key.includes('\t')) continue;
+      lines.push(`${key}\t${r.md5}\t${r.sha256}\n`);
+    }
+    await mkdir(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, lines.join(''));
+    await rename(tmp, this.file);
+  }
+}

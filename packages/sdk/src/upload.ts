@@ -1,0 +1,188 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { CairnError, FRAMES_CONTENT_TYPE, encodeFrameHeader } from '@cairn/core';
+import type {
+  BlobInfo,
+  CommitRequest,
+  CommitResult,
+  ManifestEntry,
+  UploadSession,
+  UploadStart,
+} from '@cairn/core';
+import { hashBytes } from './hashing.js';
+import type { HttpClient } from './http.js';
+import { runPool } from './pool.js';
+import { SMALL_FILE_BYTES, changedWhileLogged } from './prepare.js';
+import type { PreparedFile } from './prepare.js';
+import { ProgressReporter } from './progress.js';
+import type { ProgressListener } from './progress.js';
+
+/** Upper bound of one pack upload: many small blobs in one framed stream. */
+export const PACK_MAX_BYTES = 64 * 1024 * 1024;
+const PACK_CONCURRENCY = 2;
+const LARGE_CONCURRENCY = 3;
+
+export interface UploadStats {
+  /** SHA-256s the server said it lacked (what was sent). */
+  missing: number;
+  bytesSent: number;
+  packs: number;
+  largeBlobs: number;
+}
+
+export interface UploadTarget {
+  entity: string;
+  project: string;
+  collection: string;
+  type: string;
+}
+
+/** Reads a small file again (when its bytes were not kept) and checks it still has its hash. */
+async function smallBytes(p: PreparedFile): Promise<Uint8Array> {
+  if (p.bytes) return p.bytes;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(p.item.localPath);
+  } catch {
+    throw changedWhileLogged(p.item.localPath, 'it disappeared before upload');
+  }
+  if (hashBytes(bytes).sha256 !== p.hashes.sha256) {
+    throw changedWhileLogged(p.item.localPath, 'its bytes differ from the ones hashed');
+  }
+  return bytes;
+}
+
+async function* packStream(
+  files: readonly PreparedFile[],
+  progress: ProgressReporter,
+): AsyncGenerator<Uint8Array> {
+  for (const f of files) {
+    const bytes = await smallBytes(f);
+    yield encodeFrameHeader(f.hashes.sha256, bytes.length);
+    if (bytes.length > 0) yield bytes;
+    progress.add(1, bytes.length);
+  }
+}
+
+function groupPacks(files: readonly PreparedFile[]): PreparedFile[][] {
+  const packs: PreparedFile[][] = [];
+  let current: PreparedFile[] = [];
+  let bytes = 0;
+  for (const f of files) {
+    if (current.length > 0 && bytes + f.hashes.size > PACK_MAX_BYTES) {
+      packs.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(f);
+    bytes += f.hashes.size;
+  }
+  if (current.length > 0) packs.push(current);
+  return packs;
+}
+
+async function* counted(
+  source: AsyncIterable<Uint8Array>,
+  progress: ProgressReporter,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    progress.add(0, chunk.length);
+    yield chunk;
+  }
+  progress.add(1, 0);
+}
+
+async function putLarge(
+  http: HttpClient,
+  f: PreparedFile,
+  progress: ProgressReporter,
+): Promise<void> {
+  const body = createReadStream(f.item.localPath, { highWaterMark: 1 << 20 });
+  try {
+    await http.json<BlobInfo>('PUT', `/blobs/${f.hashes.sha256}`, {
+      body: counted(body, progress),
+    });
+  } catch (err) {
+    if (err instanceof CairnError && err.code === 'DIGEST_MISMATCH') {
+      throw changedWhileLogged(f.item.localPath, 'the server received bytes with another SHA-256');
+    }
+    throw err;
+  } finally {
+    body.destroy();
+  }
+}
+
+/**
+ * The upload negotiation: tell the server every SHA-256, send only what it lacks (small blobs in
+ * framed packs, large ones streamed one per request), then commit the manifest in one request.
+ */
+export async function uploadAndCommit(
+  http: HttpClient,
+  target: UploadTarget,
+  files: readonly PreparedFile[],
+  otherEntries: readonly ManifestEntry[],
+  commit: CommitRequest,
+  onProgress?: ProgressListener,
+): Promise<{ result: CommitResult; stats: UploadStats }> {
+  const bySha = new Map<string, PreparedFile>();
+  for (const f of files) bySha.set(f.hashes.sha256, f);
+  const allSha = new Set<string>(bySha.keys());
+  for (const e of otherEntries) if (e.sha256) allSha.add(e.sha256);
+  const start: UploadStart = { ...target, sha256: [...allSha] };
+  const session = await http.json<UploadSession>('POST', '/uploads', { json: start });
+  const stats: UploadStats = {
+    missing: session.missing.length,
+    bytesSent: 0,
+    packs: 0,
+    largeBlobs: 0,
+  };
+  try {
+    const small: PreparedFile[] = [];
+    const large: PreparedFile[] = [];
+    for (const sha of session.missing) {
+      const f = bySha.get(sha);
+      if (!f) {
+        const paths = otherEntries.filter((e) => e.sha256 === sha).map((e) => e.path);
+        throw new CairnError(
+          'MISSING_BLOBS',
+          `the server no longer has the bytes of ${paths.join(', ')} (blob ${sha}) and there is no local copy to send`,
+          { sha256: [sha], paths },
+        );
+      }
+      if (f.hashes.size < SMALL_FILE_BYTES) small.push(f);
+      else large.push(f);
+      stats.bytesSent += f.hashes.size;
+    }
+    const progress = new ProgressReporter(
+      onProgress,
+      'uploading',
+      small.length + large.length,
+      stats.bytesSent,
+    );
+    const packs = groupPacks(small);
+    stats.packs = packs.length;
+    stats.largeBlobs = large.length;
+    await Promise.all([
+      runPool(packs, PACK_CONCURRENCY, async (pack) => {
+        await http.json<{ stored: BlobInfo[] }>('POST', '/packs', {
+          body: packStream(pack, progress),
+          contentType: FRAMES_CONTENT_TYPE,
+        });
+      }),
+      runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress)),
+    ]);
+    progress.done();
+    new ProgressReporter(onProgress, 'committing', 0, 0);
+    const result = await http.json<CommitResult>(
+      'POST',
+      `/uploads/${encodeURIComponent(session.uploadId)}/commit`,
+      { json: commit },
+    );
+    return { result, stats };
+  } catch (err) {
+    await http
+      .request('DELETE', `/uploads/${encodeURIComponent(session.uploadId)}`)
+      .catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,46 @@
+import { rm } from 'node:fs/promises';
+import { startServer } from '@cairn/server';
+import { Cairn } from '../src/index.js';
+import type { CairnOptions } from '../src/index.js';
+import { tempDir } from './fs-helpers.js';
+
+export * from './fs-helpers.js';
+
+export interface TestEnv {
+  url: string;
+  dirs: string[];
+  client(options?: CairnOptions): Promise<Cairn>;
+  dir(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A real server on an ephemeral port with a temp data dir, and clients with temp caches. */
+export async function startEnv(): Promise<TestEnv> {
+  const dataDir = await tempDir('cairn-sdk-data-');
+  const server = await startServer({ port: 0, dataDir, logger: false });
+  const dirs = [dataDir];
+  const env: TestEnv = {
+    url: server.url,
+    dirs,
+    async dir() {
+      const d = await tempDir();
+      dirs.push(d);
+      return d;
+    },
+    async client(options = {}) {
+      const cacheDir = await env.dir();
+      return new Cairn({
+        url: server.url,
+        entity: 'tester',
+        project: 'proj',
+        cacheDir,
+        ...options,
+      });
+    },
+    async close() {
+      await server.close();
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    },
+  };
+  return env;
+}

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BlobCache } from '../src/cache.js';
+import { hashBytes, hashFile } from '../src/hashing.js';
+import { safeDestination, realRoot } from '../src/safe-path.js';
+import { StatCache, statBig } from '../src/stat-cache.js';
+import { tempDir } from './fs-helpers.js';
+
+test('hashFile computes base64 MD5 and hex SHA-256 in one pass, equal to hashBytes', async () => {
+  const dir = await tempDir();
+  const bytes = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+  await writeFile(join(dir, 'f'), bytes);
+  const h = await hashFile(join(dir, 'f'));
+  assert.deepEqual(h, hashBytes(bytes));
+  assert.equal(h.md5, createHash('md5').update(bytes).digest('base64'));
+  assert.equal(h.sha256, createHash('sha256').update(bytes).digest('hex'));
+  await rm(dir, { recursive: true });
+});
+
+test('stat cache remembers hashes of settled files, forgets on change, persists, skips racy ones', async () => {
+  const dir = await tempDir();
+  const f = join(dir, 'a.txt');
+  await writeFile(f, 'hello');
+  const h = hashBytes(Buffer.from('hello'));
+  const cache = new StatCache(dir);
+  // Just written: racy, so not remembered.
+  await cache.set(f, await statBig(f), h, BigInt(Date.now()) * 1_000_000n);
+  assert.equal(await cache.get(f, await statBig(f)), undefined);
+  await new Promise((r) => setTimeout(r, 150));
+  await cache.set(f, await statBig(f), h, BigInt(Date.now()) * 1_000_000n);
+  assert.deepEqual(await cache.get(f, await statBig(f)), h);
+  await cache.save();
+  const reloaded = new StatCache(dir);
+  assert.deepEqual(await reloaded.get(f, await statBig(f)), h);
+  await writeFile(f, 'jello');
+  assert.equal(await reloaded.get(f, await statBig(f)), undefined);
+  await rm(dir, { recursive: true });
+});
+
+test('blob cache checks SHA-256, stores read-only, evicts least recently used past its cap', async () => {
+  const dir = await tempDir();
+  const cache = new BlobCache(dir, 250);
+  const blobs = ['a', 'b', 'c'].map((ch) => Buffer.alloc(100, ch));
+  const shas = blobs.map((b) => hashBytes(b).sha256);
+  for (let i = 0; i < 3; i++) {
+    const w = await cache.writer(shas[i] as string);
+    await w.write(blobs[i] as Buffer);
+    await w.commit();
+    const old = new Date(Date.now() - (10 - i) * 1000);
+    await utimes(cache.pathOf(shas[i] as string), old, old);
+  }
+  assert.equal((await stat(cache.pathOf(shas[0] as string))).mode & 0o777, 0o444);
+  // Using 'a' makes 'b' the least recently used.
+  assert.ok(await cache.lookup(shas[0] as string, 100));
+  const r = await cache.evict();
+  assert.equal(r.removed, 1);
+  assert.equal(await cache.lookup(shas[1] as string, 100), undefined);
+  assert.ok(await cache.lookup(shas[0] as string, 100));
+  assert.ok(await cache.lookup(shas[2] as string, 100));
+  // A writer fed the wrong bytes leaves nothing behind.
+  const w = await cache.writer(shas[1] as string);
+  await w.write(Buffer.from('not b'));
+  await assert.rejects(w.commit(), { code: 'DIGEST_MISMATCH' });
+  const names = await readdir(join(cache.dir, (shas[1] as string).slice(0, 2)));
+  assert.deepEqual(
+    names.filter((n) => n.startsWith(shas[1] as string)),
+    [],
+  );
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('safeDestination refuses ../x, /etc/x and symlinks leading out of the root', async () => {
+  const base = await tempDir();
+  const root = await realRoot(join(base, 'root'));
+  const outside = join(base, 'outside');
+  await mkdir(outside);
+  await symlink(outside, join(root, 'link'));
+  await mkdir(join(root, 'inner'));
+  await symlink(join(root, 'inner'), join(root, 'inside-link'));
+  await assert.rejects(safeDestination(root, '../x'), { code: 'PATH_ESCAPE' });
+  await assert.rejects(safeDestination(root, '/etc/x'), { code: 'PATH_ESCAPE' });
+  await assert.rejects(safeDestination(root, 'link/x'), { code: 'PATH_ESCAPE' });
+  assert.equal(await safeDestination(root, 'inside-link/x'), join(root, 'inside-link', 'x'));
+  assert.equal(await safeDestination(root, 'a/b/c.txt'), join(root, 'a', 'b', 'c.txt'));
+  assert.deepEqual(await readdir(outside), []);
+  await rm(base, { recursive: true, force: true });
+});
