@@ -1,14 +1,6 @@
+import type { TransferProgress } from '@cairn/sdk';
 import cliProgress from 'cli-progress';
 import { formatBytes } from './output.js';
-
-/** What the SDK reports while it moves bytes; the CLI draws it as a bar on a terminal. */
-export interface TransferProgress {
-  phase: string;
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-}
 
 /**
  * A progress bar on stderr showing files, bytes and rate — only when stderr is a terminal and
