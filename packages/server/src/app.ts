@@ -16,7 +16,9 @@ import { BlobService } from './service/blob-service.js';
 import { UploadService } from './service/upload-service.js';
 import { VersionService } from './service/version-service.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
-import { openSqliteMetaStore } from './store/meta/sqlite.js';
+import { sageMakerRoutes } from './sagemaker/router.js';
+import { KyselyMetaStore } from './store/meta/kysely-meta-store.js';
+import { openSqliteDatabase } from './store/meta/sqlite.js';
 
 /** Builds the Fastify app over the stores named by the options, without listening. */
 export async function buildApp(options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -25,7 +27,8 @@ export async function buildApp(options: ServerOptions = {}): Promise<FastifyInst
 
 export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
   await mkdir(o.dataDir, { recursive: true });
-  const meta = await openSqliteMetaStore(join(o.dataDir, 'cairn.db'));
+  const db = await openSqliteDatabase(join(o.dataDir, 'cairn.db'));
+  const meta = new KyselyMetaStore(db);
   const store = await FsBlobStore.open(o.dataDir).catch(async (err: unknown) => {
     await meta.close();
     throw err;
@@ -72,5 +75,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     },
     { prefix: API_PREFIX },
   );
+  // The SageMaker JSON face lives at POST /, outside the API prefix, as AWS clients expect.
+  await app.register(sageMakerRoutes, { db, region: o.region, account: o.account });
   return app;
 }

@@ -5,7 +5,7 @@ import type { Database as Schema } from './schema.js';
 import { KyselyMetaStore } from './kysely-meta-store.js';
 
 /** Opens (creating if needed) the embedded SQLite database and brings its schema up to date. */
-export async function openSqliteMetaStore(file: string): Promise<KyselyMetaStore> {
+export async function openSqliteDatabase(file: string): Promise<Kysely<Schema>> {
   const sqlite = new Database(file);
   // WAL lets readers run beside the writer; FULL sync makes a commit durable once it returns.
   sqlite.pragma('journal_mode = WAL');
@@ -16,11 +16,17 @@ export async function openSqliteMetaStore(file: string): Promise<KyselyMetaStore
   const { error, results } = await new Migrator({
     db,
     provider: migrationProvider,
+    // Migration numbers are reserved per feature and may land out of order (003 before 002).
+    allowUnorderedMigrations: true,
   }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     await db.destroy();
     throw new Error(`database migration ${failed} failed: ${String(error)}`);
   }
-  return new KyselyMetaStore(db);
+  return db;
+}
+
+export async function openSqliteMetaStore(file: string): Promise<KyselyMetaStore> {
+  return new KyselyMetaStore(await openSqliteDatabase(file));
 }

@@ -1,0 +1,291 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database } from '../store/meta/schema.js';
+
+/** Tables of migration 003; `associations` is shared with the SDK's lineage (migration 001). */
+export interface SageMakerTables {
+  sm_entities: {
+    arn: string;
+    kind: EntityKind;
+    name: string | null;
+    name_key: string | null;
+    source_key: string | null;
+    type: string;
+    source: string;
+    source_uri: string;
+    description: string | null;
+    status: string | null;
+    properties: string;
+    metadata_properties: string | null;
+    created_ms: number;
+    updated_ms: number;
+  };
+  sm_tags: { resource_arn: string; key: string; value: string };
+  sm_lineage_groups: {
+    name: string;
+    display_name: string | null;
+    description: string | null;
+    created_ms: number;
+  };
+}
+
+export type SageMakerDb = Kysely<Database & SageMakerTables>;
+export type EntityKind = 'artifact' | 'context' | 'action';
+export type EntityRow = Selectable<SageMakerTables['sm_entities']>;
+export type AssociationRow = Selectable<Database['associations']>;
+
+/** An artifact version logged through the native API, with the names it lives under. */
+export interface VersionRow {
+  id: string;
+  idx: number;
+  digest: string;
+  created_at: string;
+  updated_at: string;
+  collection: string;
+  type: string;
+  project: string;
+  entity: string;
+}
+
+const CHUNK = 400;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === '23505'
+  );
+}
+
+/** Plain SQL over Kysely for the SageMaker face; no rules here, only reads and writes. */
+export class SageMakerStore {
+  constructor(private readonly db: SageMakerDb) {}
+
+  transaction<T>(fn: (store: SageMakerStore) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new SageMakerStore(trx)));
+  }
+
+  // --- entities ----------------------------------------------------------------------------
+
+  async insertEntity(row: SageMakerTables['sm_entities']): Promise<void> {
+    await this.db.insertInto('sm_entities').values(row).execute();
+  }
+
+  async entity(arn: string): Promise<EntityRow | undefined> {
+    return this.db.selectFrom('sm_entities').selectAll().where('arn', '=', arn).executeTakeFirst();
+  }
+
+  async entityByName(kind: EntityKind, name: string): Promise<EntityRow | undefined> {
+    return this.db
+      .selectFrom('sm_entities')
+      .selectAll()
+      .where('name_key', '=', `${kind}:${name}`)
+      .executeTakeFirst();
+  }
+
+  async entityBySource(sourceKey: string): Promise<EntityRow | undefined> {
+    return this.db
+      .selectFrom('sm_entities')
+      .selectAll()
+      .where('source_key', '=', sourceKey)
+      .executeTakeFirst();
+  }
+
+  async entities(arns: string[]): Promise<EntityRow[]> {
+    const out: EntityRow[] = [];
+    for (const part of chunks(arns)) {
+      out.push(
+        ...(await this.db.selectFrom('sm_entities').selectAll().where('arn', 'in', part).execute()),
+      );
+    }
+    return out;
+  }
+
+  async listEntities(kind: EntityKind, filter: { type?: string; sourceUri?: string }) {
+    let q = this.db.selectFrom('sm_entities').selectAll().where('kind', '=', kind);
+    if (filter.type !== undefined) q = q.where('type', '=', filter.type);
+    if (filter.sourceUri !== undefined) q = q.where('source_uri', '=', filter.sourceUri);
+    return q.execute();
+  }
+
+  async countEntities(kind: EntityKind): Promise<number> {
+    const r = await this.db
+      .selectFrom('sm_entities')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async updateEntity(
+    arn: string,
+    set: Partial<Pick<EntityRow, 'name' | 'description' | 'status' | 'properties' | 'updated_ms'>>,
+  ): Promise<void> {
+    await this.db.updateTable('sm_entities').set(set).where('arn', '=', arn).execute();
+  }
+
+  /** Deletes the entity with its tags and every association that names it. */
+  async deleteEntity(arn: string): Promise<void> {
+    await this.db.deleteFrom('sm_entities').where('arn', '=', arn).execute();
+    await this.db.deleteFrom('sm_tags').where('resource_arn', '=', arn).execute();
+    await this.db
+      .deleteFrom('associations')
+      .where((eb) => eb.or([eb('source_arn', '=', arn), eb('dest_arn', '=', arn)]))
+      .execute();
+  }
+
+  // --- versions logged through the native API (read-only here) ------------------------------
+
+  private versionQuery() {
+    return this.db
+      .selectFrom('versions as v')
+      .innerJoin('collections as c', 'c.id', 'v.collection_id')
+      .innerJoin('projects as p', 'p.id', 'c.project_id')
+      .innerJoin('entities as e', 'e.id', 'p.entity_id')
+      .select([
+        'v.id as id',
+        'v.idx as idx',
+        'v.digest as digest',
+        'v.created_at as created_at',
+        'v.updated_at as updated_at',
+        'c.name as collection',
+        'c.type as type',
+        'p.path as project',
+        'e.name as entity',
+      ])
+      .where('v.state', '!=', 'DELETED');
+  }
+
+  async versions(ids: string[]): Promise<VersionRow[]> {
+    const out: VersionRow[] = [];
+    for (const part of chunks(ids)) {
+      out.push(...(await this.versionQuery().where('v.id', 'in', part).execute()));
+    }
+    return out;
+  }
+
+  async listVersions(filter: { type?: string }): Promise<VersionRow[]> {
+    let q = this.versionQuery();
+    if (filter.type !== undefined) q = q.where('c.type', '=', filter.type);
+    return q.execute();
+  }
+
+  // --- associations (shared with the SDK's lineage) -----------------------------------------
+
+  async insertAssociation(row: AssociationRow): Promise<void> {
+    await this.db.insertInto('associations').values(row).execute();
+  }
+
+  async association(source: string, dest: string): Promise<AssociationRow | undefined> {
+    return this.db
+      .selectFrom('associations')
+      .selectAll()
+      .where('source_arn', '=', source)
+      .where('dest_arn', '=', dest)
+      .executeTakeFirst();
+  }
+
+  async deleteAssociation(source: string, dest: string): Promise<void> {
+    await this.db
+      .deleteFrom('associations')
+      .where('source_arn', '=', source)
+      .where('dest_arn', '=', dest)
+      .execute();
+  }
+
+  async countAssociations(): Promise<number> {
+    const r = await this.db
+      .selectFrom('associations')
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async listAssociations(filter: {
+    source?: string;
+    dest?: string;
+    type?: string;
+  }): Promise<AssociationRow[]> {
+    let q = this.db.selectFrom('associations').selectAll();
+    if (filter.source !== undefined) q = q.where('source_arn', '=', filter.source);
+    if (filter.dest !== undefined) q = q.where('dest_arn', '=', filter.dest);
+    if (filter.type !== undefined) q = q.where('type', '=', filter.type);
+    return q.execute();
+  }
+
+  /** Edges leaving (`out`) or entering (`in`) any of the ARNs. */
+  async edges(arns: string[], direction: 'out' | 'in'): Promise<AssociationRow[]> {
+    const column = direction === 'out' ? 'source_arn' : 'dest_arn';
+    const out: AssociationRow[] = [];
+    for (const part of chunks(arns)) {
+      out.push(
+        ...(await this.db
+          .selectFrom('associations')
+          .selectAll()
+          .where(column, 'in', part)
+          .execute()),
+      );
+    }
+    return out;
+  }
+
+  async hasAssociations(arn: string): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('associations')
+      .select('source_arn')
+      .where((eb) => eb.or([eb('source_arn', '=', arn), eb('dest_arn', '=', arn)]))
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  // --- tags ----------------------------------------------------------------------------------
+
+  async tags(arn: string): Promise<{ key: string; value: string }[]> {
+    return this.db
+      .selectFrom('sm_tags')
+      .select(['key', 'value'])
+      .where('resource_arn', '=', arn)
+      .orderBy(sql`rowid`)
+      .execute();
+  }
+
+  async putTags(arn: string, tags: { key: string; value: string }[]): Promise<void> {
+    for (const t of tags) {
+      await this.db
+        .insertInto('sm_tags')
+        .values({ resource_arn: arn, key: t.key, value: t.value })
+        .onConflict((oc) => oc.columns(['resource_arn', 'key']).doUpdateSet({ value: t.value }))
+        .execute();
+    }
+  }
+
+  async deleteTags(arn: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.db
+      .deleteFrom('sm_tags')
+      .where('resource_arn', '=', arn)
+      .where('key', 'in', keys)
+      .execute();
+  }
+
+  // --- lineage groups ------------------------------------------------------------------------
+
+  async ensureLineageGroup(name: string, createdMs: number): Promise<void> {
+    await this.db
+      .insertInto('sm_lineage_groups')
+      .values({ name, display_name: null, description: null, created_ms: createdMs })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+  }
+
+  async lineageGroups(): Promise<Selectable<SageMakerTables['sm_lineage_groups']>[]> {
+    return this.db.selectFrom('sm_lineage_groups').selectAll().execute();
+  }
+}
