@@ -53,7 +53,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     await store.close();
   });
   registerErrorHandling(app);
-  registerAuth(app, o.apiKey);
+  registerAuth(app, o.apiKey, o.accessKeys);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -76,6 +76,11 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     { prefix: API_PREFIX },
   );
   // The SageMaker JSON face lives at POST /, outside the API prefix, as AWS clients expect.
-  await app.register(sageMakerRoutes, { db, region: o.region, account: o.account });
+  await app.register(sageMakerRoutes, {
+    db,
+    region: o.region,
+    account: o.account,
+    accessKeys: o.accessKeys,
+  });
   return app;
 }

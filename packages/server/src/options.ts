@@ -9,6 +9,12 @@ export interface ServerOptions {
   dataDir?: string;
   /** Bearer token clients must send; default CAIRN_API_KEY. */
   apiKey?: string;
+  /**
+   * AWS-style access keys (id → secret) for SigV4-signed SageMaker requests; their secrets are
+   * also accepted as bearer tokens by the native API. Default CAIRN_ACCESS_KEYS (`id:secret,…`).
+   * With an API key set, it also signs as access key id `cairn`.
+   */
+  accessKeys?: Record<string, string>;
   logger?: boolean;
   /** Region and account used in ARNs. */
   region?: string;
@@ -20,6 +26,7 @@ export interface ResolvedOptions {
   port: number;
   dataDir: string;
   apiKey: string | undefined;
+  accessKeys: Map<string, string>;
   logger: boolean;
   region: string;
   account: string;
@@ -29,18 +36,39 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** `id:secret,id2:secret2` → { id: secret, … }; anything malformed is a clear error. */
+export function parseAccessKeys(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const i = pair.indexOf(':');
+    if (i <= 0 || i === pair.length - 1) {
+      throw new CairnError('VALIDATION', 'CAIRN_ACCESS_KEYS must look like id:secret,id2:secret2');
+    }
+    out[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return out;
+}
+
 export function resolveOptions(o: ServerOptions): ResolvedOptions {
   const apiKey = o.apiKey ?? (process.env['CAIRN_API_KEY'] || undefined);
+  const accessKeys = new Map(
+    Object.entries(o.accessKeys ?? parseAccessKeys(process.env['CAIRN_ACCESS_KEYS'])),
+  );
+  if (apiKey && !accessKeys.has('cairn')) accessKeys.set('cairn', apiKey);
   const resolved: ResolvedOptions = {
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 8080,
     dataDir: o.dataDir ?? './cairn-data',
     apiKey: apiKey === '' ? undefined : apiKey,
+    accessKeys,
     logger: o.logger ?? false,
     region: o.region ?? DEFAULT_REGION,
     account: o.account ?? DEFAULT_ACCOUNT,
   };
-  if (!isLoopback(resolved.host) && !resolved.apiKey) {
+  if (!isLoopback(resolved.host) && !resolved.apiKey && resolved.accessKeys.size === 0) {
     throw new CairnError(
       'VALIDATION',
       `refusing to bind ${resolved.host} without an API key: anyone on the network could read and write artifacts. Pass --api-key or set CAIRN_API_KEY, or bind 127.0.0.1`,

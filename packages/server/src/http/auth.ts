@@ -16,11 +16,18 @@ const OPEN_ROUTES = new Set([`${API_PREFIX}/health`]);
  * check looks at the route the router matched, not at the raw URL, so an encoded path such as
  * `/%61pi/v1/...` cannot slip past it; requests that match no route need the key too.
  */
-export function registerAuth(app: FastifyInstance, apiKey: string | undefined): void {
-  if (!apiKey) return;
+export function registerAuth(
+  app: FastifyInstance,
+  apiKey: string | undefined,
+  accessKeys: ReadonlyMap<string, string> = new Map(),
+): void {
+  const tokens = [...(apiKey ? [apiKey] : []), ...accessKeys.values()];
+  if (tokens.length === 0) return;
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
     if (route !== undefined && OPEN_ROUTES.has(route)) return;
+    // The SageMaker face verifies AWS SigV4 signatures itself (sagemaker/sigv4.ts).
+    if (route === '/' && request.method === 'POST') return;
     const header = request.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);
     if (!m?.[1]) {
@@ -29,6 +36,9 @@ export function registerAuth(app: FastifyInstance, apiKey: string | undefined): 
         'this server requires an API key: send Authorization: Bearer <key> (CAIRN_API_KEY)',
       );
     }
-    if (!same(m[1].trim(), apiKey)) throw new CairnError('UNAUTHORIZED', 'the API key is wrong');
+    const token = m[1].trim();
+    if (!tokens.some((t) => same(token, t))) {
+      throw new CairnError('UNAUTHORIZED', 'the API key is wrong');
+    }
   });
 }

@@ -7,6 +7,7 @@ import { SageMakerError } from './errors.js';
 import { model } from './model.js';
 import { operations } from './operations/index.js';
 import { SageMakerStore, type SageMakerDb } from './store.js';
+import { verifySigV4 } from './sigv4.js';
 import { validateInput } from './validate.js';
 
 export interface SageMakerOptions {
@@ -16,6 +17,12 @@ export interface SageMakerOptions {
   limits?: Partial<SageMakerLimits>;
   /** Largest request body accepted; default 1 MiB (the biggest valid input is far smaller). */
   bodyLimit?: number;
+  /**
+   * Access key id → secret. When any are configured every request must carry a valid SigV4
+   * signature by one of them; with none (only allowed on loopback) requests are accepted
+   * unsigned or signed with any key, as local emulators do.
+   */
+  accessKeys?: ReadonlyMap<string, string>;
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -94,7 +101,22 @@ export async function sageMakerRoutes(app: FastifyInstance, o: SageMakerOptions)
     return send(reply, e.status, e.toBody(), e.code);
   });
 
+  const keys = o.accessKeys ?? new Map<string, string>();
   app.post('/', { bodyLimit, schema: { hide: true } }, async (request, reply) => {
+    if (keys.size > 0) {
+      const [path = '/', query = ''] = request.url.split('?');
+      verifySigV4(
+        {
+          method: request.method,
+          path,
+          query,
+          headers: request.headers,
+          body: typeof request.body === 'string' ? request.body : '',
+        },
+        keys,
+        'sagemaker',
+      );
+    }
     const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (!type || !ACCEPTED_TYPES.has(type)) {
       throw new SageMakerError(
