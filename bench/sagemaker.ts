@@ -1,0 +1,154 @@
+/**
+ * SageMaker face throughput and latency (issue 4): 16 concurrent clients signing every request
+ * with SigV4, against the embedded default in its own process. Prints requests/s and p50/p99
+ * for CreateArtifact, DescribeArtifact and QueryLineage beside the targets.
+ * Duration per figure: CAIRN_BENCH_SM_SECONDS (default 5).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  AddAssociationCommand,
+  CreateArtifactCommand,
+  DescribeArtifactCommand,
+  QueryLineageCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+
+const SECONDS = Number(process.env['CAIRN_BENCH_SM_SECONDS'] ?? 5);
+const CLIENTS = 16;
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const work = await mkdtemp(join(tmpdir(), 'cairn-bench-sm-'));
+
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', join(repo, 'packages/server/src/serve.ts')],
+  {
+    env: {
+      ...process.env,
+      CAIRN_PORT: '0',
+      CAIRN_DATA_DIR: join(work, 'data'),
+      CAIRN_API_KEY: '',
+      CAIRN_ACCESS_KEYS: 'AKIDBENCH:bench-secret',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
+const url = await new Promise<string>((resolve, reject) => {
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    const m = /listening on (\S+)/.exec(out);
+    if (m?.[1]) resolve(m[1]);
+  });
+  child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+});
+
+const clients = Array.from(
+  { length: CLIENTS },
+  () =>
+    new SageMakerClient({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
+      maxAttempts: 1,
+    }),
+);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function load(
+  name: string,
+  op: (client: SageMakerClient, i: number) => Promise<unknown>,
+): Promise<{ name: string; rps: number; p50: number; p99: number }> {
+  const latencies: number[] = [];
+  const end = Date.now() + SECONDS * 1000;
+  let n = 0;
+  await Promise.all(
+    clients.map(async (c) => {
+      while (Date.now() < end) {
+        const t = process.hrtime.bigint();
+        await op(c, n++);
+        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    rps: latencies.length / SECONDS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+try {
+  const first = clients[0] as SageMakerClient;
+  const seed = await first.send(
+    new CreateArtifactCommand({ Source: { SourceUri: 's3://bench/seed' }, ArtifactType: 'Model' }),
+  );
+  const arn = seed.ArtifactArn ?? '';
+  // A small lineage graph: a chain of 20 datasets feeding the model.
+  let prev = arn;
+  for (let i = 0; i < 20; i++) {
+    const a = await first.send(
+      new CreateArtifactCommand({
+        Source: { SourceUri: `s3://bench/chain/${i}` },
+        ArtifactType: 'DataSet',
+      }),
+    );
+    await first.send(
+      new AddAssociationCommand({
+        SourceArn: a.ArtifactArn,
+        DestinationArn: prev,
+        AssociationType: 'ContributedTo',
+      }),
+    );
+    prev = a.ArtifactArn ?? '';
+  }
+  const results = [
+    await load('CreateArtifact', (c, i) =>
+      c.send(
+        new CreateArtifactCommand({
+          Source: { SourceUri: `s3://bench/load/${i}-${Math.random()}` },
+          ArtifactType: 'DataSet',
+        }),
+      ),
+    ),
+    await load('DescribeArtifact', (c) =>
+      c.send(new DescribeArtifactCommand({ ArtifactArn: arn })),
+    ),
+    await load('QueryLineage (depth 10)', (c) =>
+      c.send(
+        new QueryLineageCommand({
+          StartArns: [arn],
+          Direction: 'Ascendants',
+          MaxDepth: 10,
+          IncludeEdges: true,
+        }),
+      ),
+    ),
+  ];
+  console.log(
+    `| SageMaker face, ${CLIENTS} signed clients | requests/s | p50 ms | p99 ms | target |`,
+  );
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    const target =
+      r.name === 'DescribeArtifact'
+        ? `≥ 3000/s, p99 ≤ 20 ms ${r.rps >= 3000 && r.p99 <= 20 ? '✓' : '✗'}`
+        : 'info';
+    console.log(
+      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${target} |`,
+    );
+  }
+} finally {
+  for (const c of clients) c.destroy();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  await rm(work, { recursive: true, force: true });
+}
