@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ListContextsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { FinalizeRequestMiddleware, MetadataBearer } from '@smithy/types';
 import { errorCode } from './sagemaker-helpers.js';
 import { testServer, type TestServer } from './helpers.js';
 
@@ -82,15 +83,18 @@ test('wrong secret, unknown key, expired and missing signatures are refused with
 
 test('a tampered body fails the signature', async () => {
   const sm = client('AKIDALICE', 'alice-secret');
-  sm.middlewareStack.addRelativeTo(
-    (next) => async (args) => {
-      const req = args.request as { body?: string; headers: Record<string, string> };
-      req.body = '{"MaxResults":5}';
-      req.headers['content-length'] = String(req.body.length);
-      return next(args);
-    },
-    { relation: 'after', toMiddleware: 'awsAuthMiddleware', name: 'tamper' },
-  );
+  // Runs after the signer: the body changes once the signature over it is fixed.
+  const tamper: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
+    const req = args.request as { body?: string; headers: Record<string, string> };
+    req.body = '{"MaxResults":5}';
+    req.headers['content-length'] = String(req.body.length);
+    return next(args);
+  };
+  sm.middlewareStack.addRelativeTo(tamper, {
+    relation: 'after',
+    toMiddleware: 'awsAuthMiddleware',
+    name: 'tamper',
+  });
   assert.equal(await errorCode(sm.send(new ListContextsCommand({}))), 'InvalidSignatureException');
   sm.destroy();
 });
