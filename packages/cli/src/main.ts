@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { artifactCommand } from './commands/artifact.js';
+import { lineageCommand } from './commands/lineage.js';
 import { serverCommand } from './commands/server.js';
 
 const program = new Command()
@@ -10,5 +11,6 @@ const program = new Command()
 
 serverCommand(program);
 artifactCommand(program);
+lineageCommand(program);
 
 await program.parseAsync(process.argv);

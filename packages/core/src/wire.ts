@@ -145,3 +145,150 @@ export interface HealthBody {
   ok: true;
   version: string;
 }
+
+// ---- Runs and lineage ------------------------------------------------------------------------
+/*
+ * Runs are SageMaker actions in the lineage graph (ARN `formatArn('action', runId)`), artifact
+ * versions are artifacts (`formatArn('artifact', versionId)`). Edges live in the `associations`
+ * table shared with the SageMaker face: `useArtifact` records `version ContributedTo run`,
+ * `logArtifact` records `run Produced version`. Routes (under /api/v1):
+ *
+ *   POST   /runs                 RunCreate                         -> RunInfo (state `running`)
+ *   GET    /runs/:id                                               -> RunInfo
+ *   PATCH  /runs/:id             RunUpdate                         -> RunInfo
+ *          `heartbeat` keeps the run alive (a crashed run that beats again is running again);
+ *          `step` sets historyStep (never backwards); `finish` ends it: exit code 0 → finished,
+ *          anything else → failed. A finished or failed run accepts no further change (CONFLICT).
+ *   POST   /runs/:id/inputs      RunArtifactLink                   -> LineageEdge (ContributedTo)
+ *   POST   /runs/:id/outputs     RunArtifactLink                   -> LineageEdge (Produced)
+ *          Idempotent; the version must be live (NOT_FOUND otherwise), the run not ended.
+ *   GET    /runs/:id/openlineage                                   -> OpenLineageEvents
+ *          START (with inputs), then COMPLETE or FAIL (inputs and outputs) once the run ended.
+ *   GET    /versions/:id/runs?direction=producer|consumers         -> { items: RunInfo[] }
+ *          producer: runs that logged the version, first logger first; consumers: runs that
+ *          used it, in the order they did.
+ *   GET    /lineage?ref=REF[&direction=upstream|downstream|both][&depth=N]  -> LineageGraph
+ *          REF is an artifact ref `entity/project/name[:alias|@digest]`, a version or run id,
+ *          or any ARN of the graph. upstream follows edges backwards (what it came from),
+ *          downstream forwards (what came of it); default both, depth 10 (edges from the
+ *          root), at most MAX_LINEAGE_DEPTH → VALIDATION naming the limit. Unknown REF →
+ *          NOT_FOUND. Cycles are safe: each node appears once, at its smallest depth.
+ *
+ * A run whose client stops sending heartbeats for the server's heartbeat timeout (default 5
+ * minutes) is reported, and stored, as `crashed`.
+ */
+
+export type RunState = 'running' | 'finished' | 'failed' | 'crashed';
+
+export interface RunCreate {
+  entity: string;
+  project: string;
+  /** Display name; default `run-<first 8 hex digits of the id>`. */
+  name?: string | null;
+  /** W&B's job_type (`train`, `eval`, …); automatic runs use `auto`. */
+  jobType?: string | null;
+  config?: Record<string, unknown>;
+}
+
+export interface RunInfo {
+  /** 32 hex digits. */
+  id: string;
+  /** The run's node in the lineage graph (a SageMaker action ARN). */
+  arn: string;
+  entity: string;
+  project: string;
+  name: string;
+  jobType: string | null;
+  config: Record<string, unknown>;
+  state: RunState;
+  exitCode: number | null;
+  /** The run's history step (W&B `historyStep`). */
+  step: number;
+  heartbeatAt: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface RunUpdate {
+  heartbeat?: boolean;
+  step?: number;
+  finish?: { exitCode: number };
+}
+
+export interface RunArtifactLink {
+  versionId: string;
+}
+
+export type RunsDirection = 'producer' | 'consumers';
+
+export const LINEAGE_EDGE_CONTRIBUTED_TO = 'ContributedTo';
+export const LINEAGE_EDGE_PRODUCED = 'Produced';
+export const DEFAULT_LINEAGE_DEPTH = 10;
+export const MAX_LINEAGE_DEPTH = 100;
+
+export type LineageDirection = 'upstream' | 'downstream' | 'both';
+
+export interface LineageEdge {
+  /** ARN of the source node (for ContributedTo the artifact, for Produced the run). */
+  source: string;
+  dest: string;
+  type: string;
+  createdAt: string;
+}
+
+/** An artifact version as a lineage node (no aliases or tags: a graph may hold thousands). */
+export interface LineageArtifact {
+  id: string;
+  entity: string;
+  project: string;
+  collection: string;
+  type: string;
+  index: number;
+  digest: string;
+  state: VersionState;
+  /** `entity/project/collection:vN` */
+  ref: string;
+}
+
+export interface LineageNode {
+  arn: string;
+  /** `artifact` and `run` come with details; other kinds (SageMaker contexts, actions) only the ARN. */
+  kind: 'artifact' | 'run' | 'context' | 'action' | 'other';
+  id: string;
+  /** Edges from the root (0 for the root). */
+  depth: number;
+  /** A short human name: the artifact ref, the run name, or the ARN's id. */
+  label: string;
+  artifact?: LineageArtifact;
+  run?: RunInfo;
+}
+
+export interface LineageGraph {
+  /** ARN of the node the query started from. */
+  root: string;
+  direction: LineageDirection;
+  depth: number;
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+}
+
+/** https://openlineage.io/spec/2-0-2/OpenLineage.json — the parts Cairn fills in. */
+export interface OpenLineageDataset {
+  namespace: string;
+  name: string;
+}
+
+export interface OpenLineageRunEvent {
+  eventType: 'START' | 'RUNNING' | 'COMPLETE' | 'ABORT' | 'FAIL' | 'OTHER';
+  eventTime: string;
+  run: { runId: string };
+  job: { namespace: string; name: string };
+  inputs: OpenLineageDataset[];
+  outputs: OpenLineageDataset[];
+  producer: string;
+  schemaURL: string;
+}
+
+export interface OpenLineageEvents {
+  events: OpenLineageRunEvent[];
+}

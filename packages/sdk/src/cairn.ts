@@ -1,15 +1,25 @@
 import {
   formatArtifactRef,
+  isId,
   parseArtifactRef,
   validateName,
   validateProjectPath,
 } from '@cairn/core';
-import type { CollectionInfo, HealthBody, Page, RefDefaults, VersionInfo } from '@cairn/core';
+import type {
+  CollectionInfo,
+  HealthBody,
+  LineageGraph,
+  Page,
+  RefDefaults,
+  VersionInfo,
+} from '@cairn/core';
 import type { Query } from './http.js';
 import { Artifact } from './artifact.js';
 import type { SaveOptions } from './artifact.js';
 import { createContext } from './context.js';
 import type { CairnOptions, ClientContext } from './context.js';
+import { fetchLineage, type LineageOptions } from './lineage.js';
+import { Run, type InitOptions } from './run.js';
 
 /** A connection to one Cairn server, with its defaults and local cache. */
 export class Cairn {
@@ -89,6 +99,28 @@ export class Cairn {
       query: { ref: formatArtifactRef(parsed) },
     });
     return Artifact.fromVersion(this.context, info);
+  }
+
+  /**
+   * Starts a run (W&B `wandb.init`) in the client's entity and project unless given; it is the
+   * active run, which `artifact.save()` logs through, until `run.finish()`.
+   */
+  async init(options: InitOptions = {}): Promise<Run> {
+    return Run.start(this.context, options);
+  }
+
+  /**
+   * The lineage graph around an artifact version (a ref as for `artifact()`, or an Artifact),
+   * a run (a Run or its id) or any ARN: nodes and edges within `depth` (default 10, at most
+   * 100) `upstream`, `downstream` or `both` (default).
+   */
+  async lineage(ref: string | Artifact | Run, options: LineageOptions = {}): Promise<LineageGraph> {
+    let root: string;
+    if (ref instanceof Run) root = ref.id;
+    else if (ref instanceof Artifact) root = ref.qualifiedName;
+    else if (ref.startsWith('arn:') || isId(ref)) root = ref;
+    else root = formatArtifactRef(parseArtifactRef(ref, this.defaults()));
+    return fetchLineage(this.context, root, options);
   }
 
   /** Logs (or updates) `artifact` through this client. */

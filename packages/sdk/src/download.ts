@@ -1,22 +1,23 @@
-import { constants } from 'node:fs';
-import { chmod, copyFile, lstat, rename, rm } from 'node:fs/promises';
+import { constants, lstatSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmod, copyFile, rename, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { CairnError, isUnderPrefix, normalizeDirPrefix } from '@cairn/core';
 import type { ManifestEntry } from '@cairn/core';
-import { BlobWriter, putBlobBytes } from './cache.js';
+import { BlobWriter, checkSha256 } from './cache.js';
 import type { BlobCache } from './cache.js';
-import { fetchBlobs } from './fetch-blobs.js';
+import { BATCH_BLOB_BYTES, fetchBlobs } from './fetch-blobs.js';
 import type { WantedBlob } from './fetch-blobs.js';
 import { hashFile } from './hashing.js';
 import type { HttpClient } from './http.js';
 import { runPool } from './pool.js';
+import { YIELD_EVERY, yieldToLoop } from './prepare.js';
 import { ProgressReporter } from './progress.js';
 import type { ProgressListener } from './progress.js';
-import { realRoot, safeDestination } from './safe-path.js';
-import { statBig } from './stat-cache.js';
+import { realRoot, safeDestinationSync } from './safe-path.js';
+import { statBigSync } from './stat-cache.js';
 import type { StatCache } from './stat-cache.js';
 
 const PLACE_CONCURRENCY = 16;
@@ -62,19 +63,38 @@ async function placeCopy(src: string, dest: string): Promise<void> {
 }
 
 /** True when `dest` already holds `entry`'s bytes, judged by the stat cache (no read). */
-async function alreadyInPlace(
-  statCache: StatCache,
-  dest: string,
-  entry: ManifestEntry,
-): Promise<boolean> {
+function alreadyInPlace(statCache: StatCache, dest: string, entry: ManifestEntry): boolean {
   try {
-    const l = await lstat(dest);
-    if (!l.isFile() || l.size !== entry.size) return false;
-    const st = await statBig(dest);
-    const h = await statCache.get(dest, st);
+    const l = lstatSync(dest, { throwIfNoEntry: false });
+    if (!l?.isFile() || l.size !== entry.size) return false;
+    const h = statCache.lookup(dest, statBigSync(dest));
     return h !== undefined && h.sha256 === entry.sha256;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Writes a small file from memory, synchronously. O_CREAT|O_EXCL ('wx') never follows a symlink
+ * at the leaf and never writes into an existing file (which may be a hardlink of something
+ * else): whatever is there is unlinked first, as a rename over it would replace it.
+ */
+function writeDestSync(dest: string, bytes: Uint8Array, path: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(dest, bytes, { flag: 'wx', mode: 0o644 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    if (lstatSync(dest).isDirectory()) {
+      throw new CairnError(
+        'CONFLICT',
+        `cannot write ${JSON.stringify(path)}: ${dest} exists and is a directory`,
+        { path },
+      );
+    }
+    unlinkSync(dest);
   }
 }
 
@@ -143,8 +163,9 @@ async function placeReference(
 /**
  * Downloads entries below `root`. Every destination is resolved (and checked against symlinks
  * leading out of the root) before any byte is written. Stored blobs come from the cache, the
- * missing ones fetched in batches into it; files are then copied (reflink when possible) into
- * place, so the cache and the download never share an inode.
+ * missing ones fetched in batches into it. Small files are written from the bytes in memory
+ * (fetched, or read from the cache) with synchronous calls; large ones are copied from the cache
+ * (reflink when possible) through a temp name. The cache and the download never share an inode.
  */
 export async function downloadEntries(
   ctx: DownloadContext,
@@ -152,35 +173,49 @@ export async function downloadEntries(
   opts: DownloadOptions,
 ): Promise<DownloadResult> {
   const rootReal = await realRoot(opts.root);
+  // Into an empty root nothing can already be in place: no need to look at 10^4 paths.
+  const emptyRoot = readdirSync(rootReal).length === 0;
   const prefix = normalizeDirPrefix(opts.pathPrefix);
   const entries = all.filter((e) => isUnderPrefix(e.path, prefix));
   const made = new Set<string>();
   const dests = new Map<string, string>();
-  for (const e of entries) dests.set(e.path, await safeDestination(rootReal, e.path, made));
+  for (const e of entries) dests.set(e.path, safeDestinationSync(rootReal, e.path, made));
   const dest = (e: ManifestEntry): string => dests.get(e.path) as string;
 
   const stored: ManifestEntry[] = [];
   const refs: ManifestEntry[] = [];
   for (const e of entries) (e.sha256 ? stored : refs).push(e);
 
-  const pending: ManifestEntry[] = [];
-  await runPool(stored, PLACE_CONCURRENCY, async (e) => {
-    if (!(await alreadyInPlace(ctx.statCache, dest(e), e))) pending.push(e);
-  });
-
   const bySha = new Map<string, ManifestEntry[]>();
-  for (const e of pending) {
-    const list = bySha.get(e.sha256 as string) ?? [];
-    list.push(e);
-    bySha.set(e.sha256 as string, list);
+  let pendingCount = 0;
+  for (let i = 0; i < stored.length; i++) {
+    if (i > 0 && i % YIELD_EVERY === 0) await yieldToLoop();
+    const e = stored[i] as ManifestEntry;
+    if (!emptyRoot && alreadyInPlace(ctx.statCache, dest(e), e)) continue;
+    const list = bySha.get(e.sha256 as string);
+    if (list) list.push(e);
+    else bySha.set(e.sha256 as string, [e]);
+    pendingCount++;
   }
-  const sources = new Map<string, string>();
+
+  // Cache hits first: small ones are placed right away from their bytes, large ones copied later.
+  const placing = new ProgressReporter(opts.onProgress, 'placing', pendingCount, 0);
+  const copies: { src: string; entry: ManifestEntry }[] = [];
   const missing: WantedBlob[] = [];
+  let n = 0;
   for (const [sha, list] of bySha) {
+    if (++n % YIELD_EVERY === 0) await yieldToLoop();
     const size = (list[0] as ManifestEntry).size;
-    const hit = opts.skipCache ? undefined : await ctx.cache.lookup(sha, size);
-    if (hit) sources.set(sha, hit);
-    else missing.push({ sha256: sha, size });
+    const hit = opts.skipCache ? undefined : ctx.cache.lookupSync(sha, size);
+    if (!hit) {
+      missing.push({ sha256: sha, size });
+    } else if (size < BATCH_BLOB_BYTES) {
+      const bytes = ctx.cache.readSync(hit, size);
+      for (const e of list) writeDestSync(dest(e), bytes, e.path);
+      placing.add(list.length, size * list.length);
+    } else {
+      for (const e of list) copies.push({ src: hit, entry: e });
+    }
   }
 
   const fetching = new ProgressReporter(
@@ -189,49 +224,49 @@ export async function downloadEntries(
     missing.length,
     missing.reduce((n, b) => n + b.size, 0),
   );
+  // Small blobs arrive whole in memory: verified, kept in the cache, written to every entry.
+  const placeBytes = (sha: string, bytes: Uint8Array): void => {
+    if (opts.skipCache) checkSha256(sha, bytes);
+    else ctx.cache.putBytesSync(sha, bytes);
+    const list = bySha.get(sha) as ManifestEntry[];
+    for (const e of list) writeDestSync(dest(e), bytes, e.path);
+    placing.add(list.length, bytes.length * list.length);
+  };
   if (opts.skipCache) {
-    // Straight into the root: the first entry of each blob receives the bytes, the rest copy it.
+    // Large blobs straight into the root: the first entry receives the bytes, the rest copy it.
     await fetchBlobs(
       ctx.http,
       missing,
       async (sha) => {
-        const first = (bySha.get(sha) as ManifestEntry[])[0] as ManifestEntry;
-        sources.set(sha, dest(first));
-        return new BlobWriter(dest(first), sha, 0o644);
+        const [first, ...rest] = bySha.get(sha) as ManifestEntry[];
+        for (const e of rest) copies.push({ src: dest(first as ManifestEntry), entry: e });
+        return new BlobWriter(dest(first as ManifestEntry), sha, 0o644);
       },
-      async (sha, bytes) => {
-        const first = (bySha.get(sha) as ManifestEntry[])[0] as ManifestEntry;
-        sources.set(sha, dest(first));
-        await putBlobBytes(dest(first), sha, bytes, 0o644);
-      },
+      placeBytes,
       fetching,
     );
   } else {
     await fetchBlobs(
       ctx.http,
       missing,
-      (sha) => ctx.cache.writer(sha),
-      (sha, bytes) => ctx.cache.putBytes(sha, bytes),
+      async (sha) => {
+        const w = await ctx.cache.writer(sha);
+        for (const e of bySha.get(sha) as ManifestEntry[])
+          copies.push({ src: w.finalPath, entry: e });
+        return w;
+      },
+      placeBytes,
       fetching,
     );
-    for (const b of missing) sources.set(b.sha256, ctx.cache.pathOf(b.sha256));
   }
-
   fetching.done();
-  const placing = new ProgressReporter(
-    opts.onProgress,
-    'placing',
-    pending.length,
-    pending.reduce((n, e) => n + e.size, 0),
-  );
-  await runPool(pending, PLACE_CONCURRENCY, async (e) => {
-    const src = sources.get(e.sha256 as string) as string;
-    const d = dest(e);
-    if (src !== d) await placeCopy(src, d);
-    placing.add(1, e.size);
-  });
 
+  await runPool(copies, PLACE_CONCURRENCY, async ({ src, entry }) => {
+    await placeCopy(src, dest(entry));
+    placing.add(1, entry.size);
+  });
   placing.done();
+
   const skippedReferences: string[] = [];
   await runPool(refs, 4, async (e) => {
     const ok = await placeReference(e, dest(e), opts.allowMissingReferences ?? false);

@@ -1,3 +1,8 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { API_PREFIX, CairnError, errorFromBody } from '@cairn/core';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -60,26 +65,88 @@ export class HttpClient {
       if (err instanceof CairnError) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       if (cause instanceof CairnError) throw cause;
-      const why = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new CairnError(
-        'UNAVAILABLE',
-        `cannot reach the Cairn server at ${this.baseUrl} (${why}); is it running? Set CAIRN_URL or the url option`,
-        { url: this.baseUrl },
-      );
+      throw this.unreachable(cause?.code ?? cause?.message ?? (err as Error).message);
     }
     if (res.ok) return res;
-    const text = await res.text().catch(() => '');
+    throw this.errorOf(url, res.status, await res.text().catch(() => ''));
+  }
+
+  private unreachable(why: string): CairnError {
+    return new CairnError(
+      'UNAVAILABLE',
+      `cannot reach the Cairn server at ${this.baseUrl} (${why}); is it running? Set CAIRN_URL or the url option`,
+      { url: this.baseUrl },
+    );
+  }
+
+  private errorOf(url: string, status: number, text: string): CairnError {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       parsed = undefined;
     }
-    const error = errorFromBody(res.status, parsed);
+    const error = errorFromBody(status, parsed);
     if (error.code === 'UNAVAILABLE' && parsed === undefined) {
-      error.message = `unexpected response from ${url} (HTTP ${res.status}); is CAIRN_URL a Cairn server?`;
+      error.message = `unexpected response from ${url} (HTTP ${status}); is CAIRN_URL a Cairn server?`;
     }
-    throw error;
+    return error;
+  }
+
+  /**
+   * Sends a Node stream as a request body through node:http(s) and returns the JSON answer.
+   * Unlike fetch in Node 20, which reads a streamed body far ahead of the socket (a 256 MiB
+   * upload grew the process by as much), this honours backpressure: memory stays a few chunks.
+   */
+  async sendStream<T>(
+    method: string,
+    path: string,
+    body: Readable,
+    contentType = 'application/octet-stream',
+  ): Promise<T> {
+    const url = this.urlOf(path);
+    const headers: Record<string, string> = { 'content-type': contentType };
+    if (this.apiKey) headers['authorization'] = `Bearer ${this.apiKey}`;
+    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = send(url, { method, headers });
+    const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      req.once('response', (res: IncomingMessage) => {
+        const parts: Buffer[] = [];
+        res.on('data', (b: Buffer) => parts.push(b));
+        res.once('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
+        );
+        res.once('error', reject);
+      });
+      req.once('error', reject);
+    });
+    // A server that answers early (an auth or validation error) stops reading the body: its
+    // answer is what counts, not the broken pipe.
+    const sent = pipeline(body, req).catch(() => undefined);
+    let answer: { status: number; text: string };
+    try {
+      answer = await answered;
+    } catch (err) {
+      // Reading the body failed (the request was torn down because of it): that is the error.
+      if (body.errored) throw body.errored;
+      const e = err as NodeJS.ErrnoException;
+      throw this.unreachable(e.code ?? e.message);
+    } finally {
+      body.destroy();
+    }
+    // A 2xx means the server read (and checked) the whole body; a late pipe error is moot then.
+    await sent;
+    if (answer.status >= 200 && answer.status < 300) {
+      try {
+        return JSON.parse(answer.text) as T;
+      } catch {
+        throw new CairnError(
+          'UNAVAILABLE',
+          `the server at ${this.baseUrl} answered ${method} ${path} with a body that is not JSON`,
+        );
+      }
+    }
+    throw this.errorOf(url, answer.status, answer.text);
   }
 
   async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {

@@ -1,5 +1,8 @@
 export { Cairn } from './cairn.js';
 export { Artifact } from './artifact.js';
+export { Run, DEFAULT_HEARTBEAT_INTERVAL_MS } from './run.js';
+export type { InitOptions, LogArtifactOptions } from './run.js';
+export type { LineageOptions, OutputRecorder } from './lineage.js';
 export type {
   AddDirOptions,
   AddFileOptions,
@@ -20,4 +23,14 @@ export type { DownloadResult } from './download.js';
 export { BlobCache, DEFAULT_CACHE_MAX_BYTES } from './cache.js';
 export { CairnError, toWandbManifest } from '@cairn/core';
 export type { ManifestEntry, VersionInfo, WandbManifestV1 } from '@cairn/core';
+export type {
+  LineageDirection,
+  LineageEdge,
+  LineageGraph,
+  LineageNode,
+  OpenLineageEvents,
+  OpenLineageRunEvent,
+  RunInfo,
+  RunState,
+} from '@cairn/core';
 export type { ProgressListener, TransferProgress } from './progress.js';

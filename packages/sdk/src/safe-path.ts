@@ -1,3 +1,4 @@
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { join, relative, sep, isAbsolute } from 'node:path';
 import { CairnError, PathEscapeError, normalizeEntryPath } from '@cairn/core';
@@ -40,20 +41,32 @@ export async function safeDestination(
     } else if (st.isSymbolicLink()) {
       const target = await realpath(current).catch(() => undefined);
       if (target === undefined || !isInside(rootReal, target)) {
-        throw new PathEscapeError(
-          `refusing to write ${JSON.stringify(path)}: ${current} is a symlink that leads outside the download root ${rootReal}`,
-          { rule: 'path.symlink', path },
-        );
+        throw symlinkEscape(path, current, rootReal);
       }
     } else if (!st.isDirectory()) {
-      throw new CairnError(
-        'CONFLICT',
-        `cannot write ${JSON.stringify(path)}: ${current} exists and is not a directory`,
-        { path },
-      );
+      throw notADirectory(path, current);
     }
     made.add(current);
   }
+  return insideRoot(rootReal, path, segments);
+}
+
+function symlinkEscape(path: string, current: string, rootReal: string): PathEscapeError {
+  return new PathEscapeError(
+    `refusing to write ${JSON.stringify(path)}: ${current} is a symlink that leads outside the download root ${rootReal}`,
+    { rule: 'path.symlink', path },
+  );
+}
+
+function notADirectory(path: string, current: string): CairnError {
+  return new CairnError(
+    'CONFLICT',
+    `cannot write ${JSON.stringify(path)}: ${current} exists and is not a directory`,
+    { path },
+  );
+}
+
+function insideRoot(rootReal: string, path: string, segments: string[]): string {
   const dest = join(rootReal, ...segments);
   if (!isInside(rootReal, dest)) {
     throw new PathEscapeError(`entry path ${JSON.stringify(path)} leaves the root ${rootReal}`, {
@@ -62,4 +75,40 @@ export async function safeDestination(
     });
   }
   return dest;
+}
+
+/**
+ * `safeDestination` with synchronous calls, for downloads of many files: the same checks, and
+ * with `made` shared across calls each parent directory is looked at once.
+ */
+export function safeDestinationSync(
+  rootReal: string,
+  entryPath: string,
+  made: Set<string> = new Set(),
+): string {
+  const path = normalizeEntryPath(entryPath);
+  const segments = path.split('/');
+  let current = rootReal;
+  for (const segment of segments.slice(0, -1)) {
+    current = join(current, segment);
+    if (made.has(current)) continue;
+    const st = lstatSync(current, { throwIfNoEntry: false });
+    if (st === undefined) {
+      mkdirSync(current);
+    } else if (st.isSymbolicLink()) {
+      let target: string | undefined;
+      try {
+        target = realpathSync(current);
+      } catch {
+        target = undefined;
+      }
+      if (target === undefined || !isInside(rootReal, target)) {
+        throw symlinkEscape(path, current, rootReal);
+      }
+    } else if (!st.isDirectory()) {
+      throw notADirectory(path, current);
+    }
+    made.add(current);
+  }
+  return insideRoot(rootReal, path, segments);
 }

@@ -1,6 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { CairnError, FRAMES_CONTENT_TYPE, encodeFrameHeader } from '@cairn/core';
+import { createReadStream, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import {
+  CairnError,
+  FRAMES_CONTENT_TYPE,
+  FRAME_HEADER_BYTES,
+  encodeFrameHeader,
+} from '@cairn/core';
 import type {
   BlobInfo,
   CommitRequest,
@@ -8,6 +13,7 @@ import type {
   ManifestEntry,
   UploadSession,
   UploadStart,
+  VersionInfo,
 } from '@cairn/core';
 import { hashBytes } from './hashing.js';
 import type { HttpClient } from './http.js';
@@ -20,6 +26,8 @@ import type { ProgressListener } from './progress.js';
 /** Upper bound of one pack upload: many small blobs in one framed stream. */
 export const PACK_MAX_BYTES = 64 * 1024 * 1024;
 const PACK_CONCURRENCY = 2;
+/** Frames are gathered into chunks of about this size: one body write per chunk, not per file. */
+const PACK_CHUNK_BYTES = 1 << 20;
 const LARGE_CONCURRENCY = 3;
 
 export interface UploadStats {
@@ -38,11 +46,11 @@ export interface UploadTarget {
 }
 
 /** Reads a small file again (when its bytes were not kept) and checks it still has its hash. */
-async function smallBytes(p: PreparedFile): Promise<Uint8Array> {
+function smallBytes(p: PreparedFile): Uint8Array {
   if (p.bytes) return p.bytes;
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(p.item.localPath);
+    bytes = readFileSync(p.item.localPath);
   } catch {
     throw changedWhileLogged(p.item.localPath, 'it disappeared before upload');
   }
@@ -56,12 +64,21 @@ async function* packStream(
   files: readonly PreparedFile[],
   progress: ProgressReporter,
 ): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let size = 0;
   for (const f of files) {
-    const bytes = await smallBytes(f);
-    yield encodeFrameHeader(f.hashes.sha256, bytes.length);
-    if (bytes.length > 0) yield bytes;
+    const bytes = smallBytes(f);
+    parts.push(encodeFrameHeader(f.hashes.sha256, bytes.length));
+    if (bytes.length > 0) parts.push(bytes);
+    size += FRAME_HEADER_BYTES + bytes.length;
     progress.add(1, bytes.length);
+    if (size >= PACK_CHUNK_BYTES) {
+      yield Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+    }
   }
+  if (size > 0) yield Buffer.concat(parts, size);
 }
 
 function groupPacks(files: readonly PreparedFile[]): PreparedFile[][] {
@@ -97,19 +114,79 @@ async function putLarge(
   f: PreparedFile,
   progress: ProgressReporter,
 ): Promise<void> {
-  const body = createReadStream(f.item.localPath, { highWaterMark: 1 << 20 });
+  const file = createReadStream(f.item.localPath, { highWaterMark: 1 << 20 });
   try {
-    await http.json<BlobInfo>('PUT', `/blobs/${f.hashes.sha256}`, {
-      body: counted(body, progress),
-    });
+    await http.sendStream<BlobInfo>(
+      'PUT',
+      `/blobs/${f.hashes.sha256}`,
+      Readable.from(counted(file, progress), { objectMode: false }),
+    );
   } catch (err) {
     if (err instanceof CairnError && err.code === 'DIGEST_MISMATCH') {
       throw changedWhileLogged(f.item.localPath, 'the server received bytes with another SHA-256');
     }
     throw err;
   } finally {
-    body.destroy();
+    file.destroy();
   }
+}
+
+/**
+ * Orders strings by Unicode code point, as core's compareCodePoints does, but on UTF-16 code
+ * units: the two orders differ only between a surrogate (U+D800..U+DFFF) and U+E000..U+FFFF,
+ * which this maps around. Several times faster than iterating code points.
+ */
+export function compareUtf16AsCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800) x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+    if (y >= 0xd800) y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * The collection's latest version, or undefined when the collection has none yet. Asked before
+ * hashing starts, so the answer is in by the time the manifest digest is known.
+ */
+export async function fetchLatest(
+  http: HttpClient,
+  target: UploadTarget,
+): Promise<VersionInfo | undefined> {
+  try {
+    return await http.json<VersionInfo>('GET', '/versions/resolve', {
+      query: { ref: `${target.entity}/${target.project}/${target.collection}:latest` },
+    });
+  } catch (err) {
+    if (err instanceof CairnError && err.code === 'NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * True when logging would change nothing: `latest` has exactly this content (same manifest
+ * digest, same type) and already carries every requested alias and tag. Then no upload session
+ * is needed at all. Anything else (a new collection, other content, an alias or tag to add)
+ * goes through the commit, whose transaction applies it.
+ */
+export function sameAsLatest(
+  latest: VersionInfo | undefined,
+  type: string,
+  digest: string,
+  aliases: readonly string[],
+  tags: readonly string[],
+): latest is VersionInfo {
+  return (
+    latest !== undefined &&
+    latest.digest === digest &&
+    latest.type === type &&
+    aliases.every((a) => latest.aliases.includes(a)) &&
+    tags.every((t) => latest.tags.includes(t))
+  );
 }
 
 /**
@@ -164,10 +241,12 @@ export async function uploadAndCommit(
     stats.largeBlobs = large.length;
     await Promise.all([
       runPool(packs, PACK_CONCURRENCY, async (pack) => {
-        await http.json<{ stored: BlobInfo[] }>('POST', '/packs', {
-          body: packStream(pack, progress),
-          contentType: FRAMES_CONTENT_TYPE,
-        });
+        await http.sendStream<{ stored: BlobInfo[] }>(
+          'POST',
+          '/packs',
+          Readable.from(packStream(pack, progress), { objectMode: false }),
+          FRAMES_CONTENT_TYPE,
+        );
       }),
       runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress)),
     ]);

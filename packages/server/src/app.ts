@@ -7,12 +7,15 @@ import { registerAuth } from './http/auth.js';
 import { blobRoutes } from './http/blobs.js';
 import { collectionRoutes } from './http/collections.js';
 import { registerErrorHandling } from './http/errors.js';
+import { lineageRoutes } from './http/lineage.js';
+import { runRoutes } from './http/runs.js';
 import { SERVER_VERSION, healthRoutes } from './http/health.js';
 import type { Services } from './http/services.js';
 import { uploadRoutes } from './http/uploads.js';
 import { versionRoutes } from './http/versions.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
 import { BlobService } from './service/blob-service.js';
+import { createLineageServices } from './service/lineage-setup.js';
 import { UploadService } from './service/upload-service.js';
 import { VersionService } from './service/version-service.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
@@ -39,6 +42,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     uploads: new UploadService(meta, blobs),
     versions: new VersionService(meta),
   };
+  const lineage = createLineageServices(db, o, services.versions);
 
   const app = Fastify({
     logger: o.logger,
@@ -49,6 +53,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.addHook('onClose', async () => {
+    lineage.stop();
     await meta.close();
     await store.close();
   });
@@ -71,6 +76,8 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
       versionRoutes(api, services);
       blobRoutes(api, services);
       uploadRoutes(api, services);
+      runRoutes(api, lineage);
+      lineageRoutes(api, lineage);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: API_PREFIX },

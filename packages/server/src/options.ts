@@ -16,6 +16,11 @@ export interface ServerOptions {
    */
   accessKeys?: Record<string, string>;
   logger?: boolean;
+  /**
+   * A running run with no heartbeat for this long is marked crashed; default
+   * CAIRN_HEARTBEAT_TIMEOUT_MS, else 5 minutes.
+   */
+  heartbeatTimeoutMs?: number;
   /** Region and account used in ARNs. */
   region?: string;
   account?: string;
@@ -28,6 +33,7 @@ export interface ResolvedOptions {
   apiKey: string | undefined;
   accessKeys: Map<string, string>;
   logger: boolean;
+  heartbeatTimeoutMs: number;
   region: string;
   account: string;
 }
@@ -52,6 +58,17 @@ export function parseAccessKeys(text: string | undefined): Record<string, string
   return out;
 }
 
+function parseTimeout(value: number | string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new CairnError(
+      'VALIDATION',
+      `heartbeat timeout must be a positive whole number of milliseconds (CAIRN_HEARTBEAT_TIMEOUT_MS), got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
 export function resolveOptions(o: ServerOptions): ResolvedOptions {
   const apiKey = o.apiKey ?? (process.env['CAIRN_API_KEY'] || undefined);
   const accessKeys = new Map(
@@ -65,6 +82,9 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     apiKey: apiKey === '' ? undefined : apiKey,
     accessKeys,
     logger: o.logger ?? false,
+    heartbeatTimeoutMs: parseTimeout(
+      o.heartbeatTimeoutMs ?? process.env['CAIRN_HEARTBEAT_TIMEOUT_MS'] ?? 5 * 60 * 1000,
+    ),
     region: o.region ?? DEFAULT_REGION,
     account: o.account ?? DEFAULT_ACCOUNT,
   };

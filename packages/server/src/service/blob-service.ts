@@ -14,6 +14,10 @@ import { DualHash } from './hashing.js';
 
 /** Small blobs share a pack object until it passes this size; then the next pack starts. */
 export const PACK_TARGET_BYTES = 64 * 1024 * 1024;
+/** Pack frames up to this size are held in memory until their batch is looked up in the index. */
+export const PACK_FRAME_STREAM_BYTES = 1024 * 1024;
+const PRESENCE_BATCH_COUNT = 1000;
+const PRESENCE_BATCH_BYTES = 8 * 1024 * 1024;
 
 /** Where a blob stored alone lives: its content address. */
 export function blobKey(sha256: string): string {
@@ -35,6 +39,16 @@ function mismatch(declared: string, actual: string): CairnError {
     `blob ${declared}: the bytes sent hash to ${actual}, not to the declared SHA-256; nothing from this request was stored`,
     { sha256: declared, actual },
   );
+}
+
+function checkShas(sha256s: readonly string[]): void {
+  for (const s of sha256s) {
+    if (!isSha256Hex(s)) {
+      throw new CairnError('VALIDATION', `${JSON.stringify(s)} is not a lower-case hex SHA-256`, {
+        rule: 'sha256',
+      });
+    }
+  }
 }
 
 function info(b: BlobRecord): BlobInfo {
@@ -62,6 +76,12 @@ interface OpenPack {
   rows: BlobRecord[];
 }
 
+/** A small frame whose bytes matched its SHA-256, held until its batch's index lookup. */
+interface HeldFrame {
+  blob: BlobInfo;
+  parts: Uint8Array[];
+}
+
 interface SealedPack {
   packId: string;
   size: number;
@@ -79,14 +99,23 @@ export class BlobService {
     private readonly store: BlobStore,
   ) {}
 
-  async missing(sha256s: string[]): Promise<string[]> {
-    for (const s of sha256s) {
-      if (!isSha256Hex(s)) {
-        throw new CairnError('VALIDATION', `${JSON.stringify(s)} is not a lower-case hex SHA-256`, {
-          rule: 'sha256',
-        });
-      }
+  /** The index rows of these blobs (each once); NOT_FOUND naming any that are not stored. */
+  private async findAll(sha256s: string[]): Promise<BlobRecord[]> {
+    checkShas(sha256s);
+    const records = await this.meta.findBlobs(sha256s);
+    const have = new Set(records.map((b) => b.sha256));
+    const missing = [...new Set(sha256s)].filter((s) => !have.has(s));
+    if (missing.length > 0) {
+      throw new NotFoundError(
+        `${missing.length} requested blob(s) are not stored here: ${missing.slice(0, 5).join(', ')}`,
+        { missing },
+      );
     }
+    return records;
+  }
+
+  async missing(sha256s: string[]): Promise<string[]> {
+    checkShas(sha256s);
     const have = new Set((await this.meta.findBlobs(sha256s)).map((b) => b.sha256));
     return [...new Set(sha256s)].filter((s) => !have.has(s));
   }
@@ -129,72 +158,119 @@ export class BlobService {
    * A framed stream of small blobs, written into as few pack objects as the size target allows
    * (one fsync each). Blobs already stored are verified and skipped. The index learns about the
    * packs only after the whole stream has arrived and every frame matched its SHA-256.
+   *
+   * Small frames are held (verified) until a batch of them is complete, so one index lookup
+   * answers which of a thousand blobs are new; a frame above PACK_FRAME_STREAM_BYTES is looked up
+   * alone and streamed to the pack as it arrives, so no request can make the server buffer it.
    */
   async putPack(source: AsyncIterable<Uint8Array>): Promise<BlobInfo[]> {
     const parser = new FrameParser();
     const stored: BlobInfo[] = [];
     const seen = new Set<string>();
     const sealed: SealedPack[] = [];
-    let open: OpenPack | null = null;
-    let frame: { hash: DualHash; offset: number; write: boolean } | null = null;
+    // In an object so the helpers below and the loop see one current pack.
+    const cur: { open: OpenPack | null } = { open: null };
+    let pending: HeldFrame[] = [];
+    let pendingBytes = 0;
+    let frame: {
+      hash: DualHash;
+      parts: Uint8Array[] | null;
+      offset: number;
+      write: boolean;
+    } | null = null;
 
     const seal = async (p: OpenPack): Promise<void> => {
       sealed.push({ packId: p.packId, size: await p.writer.commit(), rows: p.rows });
     };
+    const openPack = async (): Promise<OpenPack> => {
+      if (cur.open === null) {
+        const packId = newId();
+        cur.open = {
+          packId,
+          writer: await this.store.createWriter(packKey(packId)),
+          bytes: 0,
+          rows: [],
+        };
+      }
+      return cur.open;
+    };
+    const added = async (p: OpenPack, blob: BlobInfo, offset: number): Promise<void> => {
+      p.rows.push({ ...blob, packId: p.packId, offset });
+      if (p.bytes >= PACK_TARGET_BYTES) {
+        cur.open = null;
+        await seal(p);
+      }
+    };
+    /** Writes the held frames the index does not know yet (one lookup for all of them). */
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      pendingBytes = 0;
+      const present = new Set(
+        (await this.meta.findBlobs(batch.map((f) => f.blob.sha256))).map((b) => b.sha256),
+      );
+      for (const f of batch) {
+        if (present.has(f.blob.sha256)) continue;
+        const p = await openPack();
+        const offset = p.bytes;
+        for (const part of f.parts) await p.writer.write(part);
+        p.bytes += f.blob.size;
+        await added(p, f.blob, offset);
+      }
+    };
 
     try {
       for await (const chunk of source) {
-        const events = parser.push(chunk);
-        // One index lookup per network chunk, not per frame: packs carry thousands of blobs.
-        const starting = events.flatMap((ev) => (ev.kind === 'start' ? [ev.sha256] : []));
-        const present = new Set(
-          starting.length === 0 ? [] : (await this.meta.findBlobs(starting)).map((b) => b.sha256),
-        );
-        for (const ev of events) {
+        for (const ev of parser.push(chunk)) {
           if (ev.kind === 'start') {
-            const skip = seen.has(ev.sha256) || present.has(ev.sha256);
-            if (!skip && open === null) {
-              const packId = newId();
-              open = {
-                packId,
-                writer: await this.store.createWriter(packKey(packId)),
-                bytes: 0,
-                rows: [],
-              };
+            if (ev.length <= PACK_FRAME_STREAM_BYTES) {
+              frame = { hash: new DualHash(), parts: [], offset: 0, write: false };
+              continue;
             }
-            frame = { hash: new DualHash(), offset: open?.bytes ?? 0, write: !skip };
+            // A large frame: what is held goes first (keeps offsets in stream order), then this
+            // one is written while it arrives unless the index already has it.
+            await flush();
+            const skip = seen.has(ev.sha256) || (await this.meta.getBlob(ev.sha256)) !== undefined;
+            const offset = skip ? 0 : (await openPack()).bytes;
+            frame = { hash: new DualHash(), parts: null, offset, write: !skip };
           } else if (ev.kind === 'data') {
-            frame?.hash.update(ev.bytes);
-            if (frame?.write && open !== null) {
-              await open.writer.write(ev.bytes);
-              open.bytes += ev.bytes.byteLength;
+            if (frame === null) continue;
+            frame.hash.update(ev.bytes);
+            if (frame.parts !== null) {
+              frame.parts.push(ev.bytes);
+            } else if (frame.write && cur.open !== null) {
+              await cur.open.writer.write(ev.bytes);
+              cur.open.bytes += ev.bytes.byteLength;
             }
           } else {
             const d = (frame?.hash ?? new DualHash()).digest();
             if (d.sha256 !== ev.sha256) throw mismatch(ev.sha256, d.sha256);
             const blob: BlobInfo = { sha256: d.sha256, md5: d.md5, size: d.size };
+            const firstTime = !seen.has(d.sha256);
             seen.add(d.sha256);
             stored.push(blob);
-            if (frame?.write && open !== null) {
-              const p: OpenPack = open;
-              p.rows.push({ ...blob, packId: p.packId, offset: frame.offset });
-              if (p.bytes >= PACK_TARGET_BYTES) {
-                open = null;
-                await seal(p);
-              }
+            if (frame?.parts && firstTime) {
+              pending.push({ blob, parts: frame.parts });
+              pendingBytes += d.size;
+              if (pending.length >= PRESENCE_BATCH_COUNT || pendingBytes >= PRESENCE_BATCH_BYTES)
+                await flush();
+            } else if (frame?.write && cur.open !== null) {
+              await added(cur.open, blob, frame.offset);
             }
             frame = null;
           }
         }
       }
       parser.finish();
-      if (open !== null) {
-        const p: OpenPack = open;
-        open = null;
+      await flush();
+      if (cur.open !== null) {
+        const p: OpenPack = cur.open;
+        cur.open = null;
         await seal(p);
       }
     } catch (err) {
-      const p: OpenPack | null = open;
+      const p: OpenPack | null = cur.open;
       if (p !== null) await p.writer.abort();
       // Durable but never indexed: remove them so nothing of a rejected request remains.
       for (const s of sealed) await this.store.delete(packKey(s.packId)).catch(() => undefined);
@@ -220,24 +296,87 @@ export class BlobService {
     return this.store.get(objectKey(b), { start: b.offset + start, end: b.offset + end });
   }
 
-  /** Many blobs as one framed stream; unknown hashes fail before any byte is sent. */
+  /**
+   * Many blobs as one framed stream; unknown hashes fail before any byte is sent. Frames come in
+   * storage order, not request order (the framing names each blob): blobs are sorted by pack and
+   * offset, adjacent ones read with one read per run, and frames sent in chunks of about 1 MiB.
+   */
   async batch(sha256s: string[]): Promise<AsyncIterable<Uint8Array>> {
-    const missing = await this.missing(sha256s);
-    if (missing.length > 0) {
-      throw new NotFoundError(
-        `${missing.length} requested blob(s) are not stored here: ${missing.slice(0, 5).join(', ')}`,
-        { missing },
-      );
-    }
-    const bySha = new Map((await this.meta.findBlobs(sha256s)).map((b) => [b.sha256, b]));
+    const records = await this.findAll(sha256s);
+    const keyed = records.map((b) => ({ b, key: objectKey(b) }));
+    keyed.sort((x, y) => (x.key === y.key ? x.b.offset - y.b.offset : x.key < y.key ? -1 : 1));
+    const runs = readRuns(keyed);
+    const store = this.store;
     const read = this.read.bind(this);
     return (async function* frames() {
-      for (const s of sha256s) {
-        const b = bySha.get(s);
-        if (!b) continue;
-        yield encodeFrameHeader(b.sha256, b.size);
-        for await (const chunk of await read(b)) yield chunk as Uint8Array;
+      let out: Uint8Array[] = [];
+      let outBytes = 0;
+      const add = (bytes: Uint8Array): void => {
+        out.push(bytes);
+        outBytes += bytes.byteLength;
+      };
+      const take = (): Uint8Array => {
+        const chunk = Buffer.concat(out, outBytes);
+        out = [];
+        outBytes = 0;
+        return chunk;
+      };
+      for (const run of runs) {
+        const first = run[0] as BlobRecord;
+        if (run.length === 1 && first.size > RUN_MAX_BYTES) {
+          // Too big to hold: streamed as it is read.
+          add(encodeFrameHeader(first.sha256, first.size));
+          yield take();
+          for await (const chunk of await read(first)) yield chunk as Uint8Array;
+          continue;
+        }
+        const last = run[run.length - 1] as BlobRecord;
+        const bytes = await store.readRange(
+          objectKey(first),
+          first.offset,
+          last.offset + last.size - first.offset,
+        );
+        for (const b of run) {
+          add(encodeFrameHeader(b.sha256, b.size));
+          if (b.size > 0)
+            add(bytes.subarray(b.offset - first.offset, b.offset - first.offset + b.size));
+          if (outBytes >= BATCH_CHUNK_BYTES) yield take();
+        }
       }
+      if (outBytes > 0) yield take();
     })();
   }
+}
+
+/** Reads of at most this many bytes gather adjacent blobs of one object; bigger blobs stream. */
+const RUN_MAX_BYTES = 4 * 1024 * 1024;
+/** Blobs closer than this within a pack share one read (the gap is read and dropped). */
+const RUN_MAX_GAP = 64 * 1024;
+const BATCH_CHUNK_BYTES = 1024 * 1024;
+
+/** Splits blobs sorted by (object, offset) into runs that one read of RUN_MAX_BYTES covers. */
+function readRuns(sorted: readonly { b: BlobRecord; key: string }[]): BlobRecord[][] {
+  const runs: BlobRecord[][] = [];
+  let run: BlobRecord[] = [];
+  let key = '';
+  let start = 0;
+  let end = 0;
+  for (const { b, key: k } of sorted) {
+    const joins =
+      run.length > 0 &&
+      k === key &&
+      b.offset >= end &&
+      b.offset - end <= RUN_MAX_GAP &&
+      b.offset + b.size - start <= RUN_MAX_BYTES;
+    if (!joins) {
+      if (run.length > 0) runs.push(run);
+      run = [];
+      key = k;
+      start = b.offset;
+    }
+    run.push(b);
+    end = b.offset + b.size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }

@@ -31,6 +31,11 @@ export interface BlobStore {
   put(key: string, source: AsyncIterable<Uint8Array>): Promise<number>;
   createWriter(key: string): Promise<ObjectWriter>;
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * `length` bytes of an object from `start`, in memory: for reading a run of adjacent small
+   * blobs of a pack in one request. Fails if the object is shorter.
+   */
+  readRange(key: string, start: number, length: number): Promise<Uint8Array>;
   /** Size of the object, or undefined when there is none. */
   head(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;

@@ -135,6 +135,30 @@ export class FsBlobStore implements BlobStore {
     });
   }
 
+  async readRange(key: string, start: number, length: number): Promise<Uint8Array> {
+    const fh = await open(this.pathOf(key), 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new NotFoundError(`object ${key} is missing`);
+      throw err;
+    });
+    try {
+      const out = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(out, got, length - got, start + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got !== length) {
+        throw new Error(
+          `object ${key} ends before byte ${start + length} (read ${got} of ${length})`,
+        );
+      }
+      return out;
+    } finally {
+      await fh.close();
+    }
+  }
+
   async head(key: string): Promise<number | undefined> {
     try {
       return (await stat(this.pathOf(key))).size;

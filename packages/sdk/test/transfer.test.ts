@@ -1,0 +1,121 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstat, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Artifact } from '../src/index.js';
+import { hashBytes } from '../src/hashing.js';
+import { startEnv, writeTree } from './helpers.js';
+import type { TestEnv } from './helpers.js';
+
+let env: TestEnv;
+before(async () => {
+  env = await startEnv();
+});
+after(async () => {
+  await env.close();
+});
+
+/** A pass-through proxy in front of the test server that remembers each request's method and path. */
+async function countingProxy(): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
+    const out = request(
+      `${env.url}${req.url}`,
+      { method: req.method, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    req.pipe(out);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+test('an unchanged re-log opens no upload session; a new alias still reaches the server', async (t) => {
+  const proxy = await countingProxy();
+  t.after(() => proxy.close());
+  const cairn = await env.client({ url: proxy.url });
+  const src = await env.dir();
+  await writeTree(src, { 'a.txt': 'one', 'd/b.txt': 'two' });
+  const first = new Artifact({ name: 'relog', type: 'dataset' });
+  await first.addDir(src);
+  await cairn.save(first);
+  const again = new Artifact({ name: 'relog', type: 'dataset' });
+  await again.addDir(src);
+  await cairn.save(again);
+  assert.equal(again.created, false);
+  assert.equal(again.id, first.id);
+  assert.equal(proxy.seen.filter((r) => r === 'POST /api/v1/uploads').length, 1);
+  assert.deepEqual(again.lastUpload, { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 });
+  // Same content with an alias latest lacks: goes through the commit, which adds it.
+  const tagged = new Artifact({ name: 'relog', type: 'dataset' });
+  await tagged.addDir(src);
+  await cairn.save(tagged, { aliases: ['best'], tags: ['gold'] });
+  assert.equal(tagged.created, false);
+  assert.ok(tagged.aliases.includes('best'));
+  assert.ok(tagged.tags.includes('gold'));
+  const resolved = await cairn.artifact('relog:best');
+  assert.equal(resolved.id, first.id);
+  // Same digest under another type is not "unchanged": the server's type check answers.
+  const other = new Artifact({ name: 'relog', type: 'model' });
+  await other.addDir(src);
+  await assert.rejects(cairn.save(other), { code: 'CONFLICT' });
+});
+
+test('a download replaces what is in the way (a file, a symlink at the leaf) without writing through it', async () => {
+  const cairn = await env.client();
+  const src = await env.dir();
+  await writeTree(src, { 'x.txt': 'new x', 'y.txt': 'new y', 'sub/z.txt': 'new z' });
+  const a = new Artifact({ name: 'replace', type: 'dataset' });
+  await a.addDir(src);
+  await cairn.save(a);
+  const root = await env.dir();
+  const outside = join(await env.dir(), 'precious.txt');
+  await writeFile(outside, 'keep me');
+  await writeTree(root, { 'x.txt': 'old x, longer than the new one' });
+  await symlink(outside, join(root, 'y.txt'));
+  await a.download({ root });
+  assert.equal(await readFile(join(root, 'x.txt'), 'utf8'), 'new x');
+  assert.equal(await readFile(join(root, 'y.txt'), 'utf8'), 'new y');
+  assert.equal((await lstat(join(root, 'y.txt'))).isSymbolicLink(), false);
+  assert.equal(await readFile(outside, 'utf8'), 'keep me');
+  assert.equal((await stat(join(root, 'sub/z.txt'))).mode & 0o777, 0o644);
+  // A warm download (from the cache) into a fresh root, then a download over itself.
+  const reader = await env.client({ cacheDir: cairn.context.cacheDir });
+  const again = await reader.artifact('replace:latest');
+  const warm = await again.download({ root: await env.dir() });
+  assert.equal(again.lastDownload?.fetched, 0);
+  assert.equal(await readFile(join(warm, 'sub/z.txt'), 'utf8'), 'new z');
+  await again.download({ root: warm });
+  await again.verify(warm);
+});
+
+test('a cache entry of the wrong size (a writer killed midway) is refetched and replaced', async () => {
+  const cairn = await env.client();
+  const src = await env.dir();
+  const bytes = Buffer.from('the whole blob, not a prefix of it');
+  await writeTree(src, { 'f.bin': bytes });
+  const a = new Artifact({ name: 'torn', type: 'dataset' });
+  await a.addDir(src);
+  await cairn.save(a);
+  const reader = await env.client();
+  const cache = reader.context.cache;
+  const sha = hashBytes(bytes).sha256;
+  await writeTree(join(cache.dir, sha.slice(0, 2)), { [sha]: bytes.subarray(0, 5) });
+  const v = await reader.artifact('torn:latest');
+  const root = await v.download({ root: await env.dir() });
+  assert.equal(v.lastDownload?.fetched, 1);
+  assert.deepEqual(await readFile(join(root, 'f.bin')), bytes);
+  assert.deepEqual(await readFile(cache.pathOf(sha)), bytes);
+  assert.equal((await stat(cache.pathOf(sha))).mode & 0o777, 0o444);
+});

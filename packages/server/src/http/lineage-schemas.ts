@@ -1,0 +1,88 @@
+import { Type } from '@sinclair/typebox';
+
+/** Route schemas of runs and lineage (shapes only; rules live in the services). */
+export const RunInfo = Type.Object({
+  id: Type.String(),
+  arn: Type.String(),
+  entity: Type.String(),
+  project: Type.String(),
+  name: Type.String(),
+  jobType: Type.Union([Type.String(), Type.Null()]),
+  config: Type.Record(Type.String(), Type.Unknown()),
+  state: Type.String(),
+  exitCode: Type.Union([Type.Integer(), Type.Null()]),
+  step: Type.Integer(),
+  heartbeatAt: Type.String(),
+  createdAt: Type.String(),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const RunCreate = Type.Object({
+  entity: Type.String(),
+  project: Type.String(),
+  name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  jobType: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  config: Type.Optional(Type.Unknown()),
+});
+
+export const RunUpdate = Type.Object({
+  heartbeat: Type.Optional(Type.Boolean()),
+  step: Type.Optional(Type.Unknown()),
+  finish: Type.Optional(Type.Object({ exitCode: Type.Unknown() })),
+});
+
+export const RunArtifactLink = Type.Object({ versionId: Type.String() });
+
+export const LineageEdge = Type.Object({
+  source: Type.String(),
+  dest: Type.String(),
+  type: Type.String(),
+  createdAt: Type.String(),
+});
+
+const LineageArtifact = Type.Object({
+  id: Type.String(),
+  entity: Type.String(),
+  project: Type.String(),
+  collection: Type.String(),
+  type: Type.String(),
+  index: Type.Integer(),
+  digest: Type.String(),
+  state: Type.String(),
+  ref: Type.String(),
+});
+
+export const LineageGraph = Type.Object({
+  root: Type.String(),
+  direction: Type.String(),
+  depth: Type.Integer(),
+  nodes: Type.Array(
+    Type.Object({
+      arn: Type.String(),
+      kind: Type.String(),
+      id: Type.String(),
+      depth: Type.Integer(),
+      label: Type.String(),
+      artifact: Type.Optional(LineageArtifact),
+      run: Type.Optional(RunInfo),
+    }),
+  ),
+  edges: Type.Array(LineageEdge),
+});
+
+const Dataset = Type.Object({ namespace: Type.String(), name: Type.String() });
+
+export const OpenLineageEvents = Type.Object({
+  events: Type.Array(
+    Type.Object({
+      eventType: Type.String(),
+      eventTime: Type.String(),
+      run: Type.Object({ runId: Type.String() }),
+      job: Type.Object({ namespace: Type.String(), name: Type.String() }),
+      inputs: Type.Array(Dataset),
+      outputs: Type.Array(Dataset),
+      producer: Type.String(),
+      schemaURL: Type.String(),
+    }),
+  ),
+});

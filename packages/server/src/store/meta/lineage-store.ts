@@ -1,0 +1,69 @@
+import type { LineageArtifact, RunState } from '@cairn/core';
+
+/**
+ * What the run and lineage services need from the database: runs (migration 002), edges in the
+ * `associations` table shared with the SageMaker face, and a read-only view of versions.
+ */
+export interface RunRecord {
+  id: string;
+  entity: string;
+  project: string;
+  name: string;
+  jobType: string | null;
+  config: Record<string, unknown>;
+  state: RunState;
+  exitCode: number | null;
+  step: number;
+  heartbeatAt: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export type RunPatch = Partial<
+  Pick<RunRecord, 'state' | 'exitCode' | 'step' | 'heartbeatAt' | 'finishedAt'>
+>;
+
+export interface EdgeRecord {
+  source: string;
+  dest: string;
+  type: string;
+  createdAt: string;
+}
+
+/** `u` walks edges backwards (upstream), `d` forwards (downstream). */
+export type WalkDirection = 'u' | 'd';
+
+export interface WalkResult {
+  /** Every node reached, the root included, at its smallest depth. */
+  nodes: { arn: string; depth: number }[];
+  /** Every edge traversed (deduplicated). */
+  edges: EdgeRecord[];
+}
+
+export interface LineageStore {
+  insertRun(run: RunRecord): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  getRuns(ids: string[]): Promise<RunRecord[]>;
+  updateRun(id: string, patch: RunPatch): Promise<void>;
+  /**
+   * Stores `crashed` for running runs (of `ids`, or all) whose last heartbeat is before
+   * `cutoff`; their `finishedAt` becomes that heartbeat. Returns how many changed.
+   */
+  markCrashed(cutoff: string, ids?: string[]): Promise<number>;
+
+  /** Inserts the edge unless one already joins the two nodes; returns the stored edge. */
+  insertEdge(edge: EdgeRecord): Promise<EdgeRecord>;
+  /** Edges into `dest` (of `type`), oldest first. */
+  edgesInto(dest: string, type: string): Promise<EdgeRecord[]>;
+  /** Edges out of `source` (of `type`), oldest first. */
+  edgesOutOf(source: string, type: string): Promise<EdgeRecord[]>;
+  /** Whether any edge touches the node. */
+  hasEdges(arn: string): Promise<boolean>;
+  /** One recursive query: nodes and edges within `depth` edges of `root`. Safe on cycles. */
+  walk(root: string, directions: WalkDirection[], depth: number): Promise<WalkResult>;
+
+  /** Versions as lineage nodes, deleted ones included (their state says so). */
+  versionNodes(ids: string[]): Promise<LineageArtifact[]>;
+  /** Whether a committed (not deleted) version has this id. */
+  isLiveVersion(id: string): Promise<boolean>;
+}
