@@ -66,17 +66,23 @@ export function isUnderPrefix(path: string, dir: string): boolean {
   return dir === '' || path === dir || path.startsWith(`${dir}/`);
 }
 
-/** Compares strings by Unicode code point, as Python's `sorted` does (W&B sorts manifests so). */
+/**
+ * Compares strings by Unicode code point, as Python's `sorted` does (W&B sorts manifests so).
+ * UTF-16 order differs from code point order only where a surrogate meets a unit at or above
+ * U+E000, so the first differing unit decides after moving surrogates above that range.
+ */
 export function compareCodePoints(a: string, b: string): number {
   if (a === b) return 0;
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const ca = ia.next();
-    const cb = ib.next();
-    if (ca.done) return cb.done ? 0 : -1;
-    if (cb.done) return 1;
-    const d = (ca.value.codePointAt(0) ?? 0) - (cb.value.codePointAt(0) ?? 0);
-    if (d !== 0) return d;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return rank(x) - rank(y);
   }
+  return a.length - b.length;
+}
+
+function rank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }

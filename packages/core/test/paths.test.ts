@@ -69,3 +69,35 @@ test('code point order matches Python sorted() (astral characters after BMP)', (
   const items = ['\u{1F600}', '\uFFFD', 'b', 'a', 'B'];
   assert.deepEqual([...items].sort(compareCodePoints), ['B', 'a', 'b', '\uFFFD', '\u{1F600}']);
 });
+
+test('code point order agrees with a reference comparison on random strings', () => {
+  const pool = [
+    'a',
+    'z',
+    '\u00e9',
+    '\uD7FF',
+    '\uE000',
+    '\uFFFD',
+    '\u{10000}',
+    '\u{1F600}',
+    '/',
+    '0',
+  ];
+  const ref = (x: string, y: string) => {
+    const xs = [...x].map((c) => c.codePointAt(0) ?? 0);
+    const ys = [...y].map((c) => c.codePointAt(0) ?? 0);
+    for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+      if (xs[i] !== ys[i]) return (xs[i] ?? 0) - (ys[i] ?? 0);
+    }
+    return xs.length - ys.length;
+  };
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  const word = () =>
+    Array.from({ length: 1 + (next() % 4) }, () => pool[next() % pool.length]).join('');
+  for (let i = 0; i < 2000; i++) {
+    const x = word();
+    const y = word();
+    assert.equal(Math.sign(compareCodePoints(x, y)), Math.sign(ref(x, y)), `${x} vs ${y}`);
+  }
+});

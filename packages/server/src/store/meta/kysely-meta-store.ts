@@ -348,7 +348,7 @@ export class KyselyMetaStore implements MetaStore {
         updated_at: v.updatedAt,
       })
       .execute();
-    for (const part of chunks(v.entries, 100)) {
+    for (const part of chunks(v.entries, 400)) {
       await this.db
         .insertInto('entries')
         .values(
@@ -495,7 +495,7 @@ export class KyselyMetaStore implements MetaStore {
           .values({ id: packId, size: packSize, created_at: at })
           .execute();
       }
-      for (const part of chunks(rows, 100)) {
+      for (const part of chunks(rows, 400)) {
         await db
           .insertInto('blobs')
           .values(
