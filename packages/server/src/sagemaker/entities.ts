@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { formatArn, type NodeKind } from '@cairn/core';
 import type { OperationContext } from './context.js';
-import type { EntityKind, EntityRow, VersionRow } from './store.js';
+import type { EntityKind, EntityRow, RunRow, VersionRow } from './store.js';
 
 /** One node of the graph as the SageMaker face shows it, whichever table it lives in. */
 export interface LineageEntity {
@@ -85,6 +85,31 @@ export function fromVersion(ctx: OperationContext, v: VersionRow, arn?: string):
   };
 }
 
+const RUN_STATUS: Record<string, string> = {
+  running: 'InProgress',
+  finished: 'Completed',
+  failed: 'Failed',
+  crashed: 'Failed',
+};
+
+/** A run logged through the SDK, seen as a SageMaker action named by its id (read-only here). */
+export function fromRun(ctx: OperationContext, r: RunRow, arn?: string): LineageEntity {
+  const uri = `cairn://runs/${r.entity}/${r.project}/${r.id}`;
+  return {
+    arn: arn ?? formatArn('action', r.id, ctx.region, ctx.account),
+    kind: 'action',
+    name: r.id,
+    type: r.job_type ?? 'run',
+    source: { SourceUri: uri, SourceType: 'CairnRun', SourceId: r.id },
+    sourceUri: uri,
+    status: RUN_STATUS[r.state] ?? 'Unknown',
+    properties: { name: r.name, entity: r.entity, project: r.project },
+    createdMs: Date.parse(r.created_at),
+    updatedMs: Date.parse(r.finished_at ?? r.heartbeat_at),
+    native: true,
+  };
+}
+
 function parseKindAndId(arn: string): { kind: string; id: string } | undefined {
   const m = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:\d{12}:([a-z-]+)\/(.+)$/.exec(arn);
   return m?.[1] && m[2] ? { kind: m[1], id: m[2] } : undefined;
@@ -102,11 +127,18 @@ export async function resolve(
   const unique = [...new Set(arns)];
   for (const row of await ctx.store.entities(unique)) out.set(row.arn, fromRow(row));
   const versionArns = new Map<string, string[]>();
+  const runArns = new Map<string, string[]>();
   for (const arn of unique) {
     if (out.has(arn)) continue;
     const p = parseKindAndId(arn);
-    if (p?.kind !== 'artifact' || !/^[0-9a-f]{32}$/.test(p.id)) continue;
-    versionArns.set(p.id, [...(versionArns.get(p.id) ?? []), arn]);
+    if (!p || !/^[0-9a-f]{32}$/.test(p.id)) continue;
+    const into = p.kind === 'artifact' ? versionArns : p.kind === 'action' ? runArns : undefined;
+    into?.set(p.id, [...(into.get(p.id) ?? []), arn]);
+  }
+  if (runArns.size > 0) {
+    for (const r of await ctx.store.runs([...runArns.keys()])) {
+      for (const arn of runArns.get(r.id) ?? []) out.set(arn, fromRun(ctx, r, arn));
+    }
   }
   if (versionArns.size > 0) {
     for (const v of await ctx.store.versions([...versionArns.keys()])) {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../store/meta/schema.js';
+import type { RunTables } from '../store/meta/run-schema.js';
 
 /** Tables of migration 003; `associations` is shared with the SDK's lineage (migration 001). */
 export interface SageMakerTables {
@@ -28,7 +29,9 @@ export interface SageMakerTables {
   };
 }
 
-export type SageMakerDb = Kysely<Database & SageMakerTables>;
+export type SageMakerDb = Kysely<Database & SageMakerTables & RunTables>;
+/** A run logged through the SDK; the SageMaker face shows it as an action. */
+export type RunRow = Selectable<RunTables['runs']>;
 export type EntityKind = 'artifact' | 'context' | 'action';
 export type EntityRow = Selectable<SageMakerTables['sm_entities']>;
 export type AssociationRow = Selectable<Database['associations']>;
@@ -168,6 +171,20 @@ export class SageMakerStore {
       out.push(...(await this.versionQuery().where('v.id', 'in', part).execute()));
     }
     return out;
+  }
+
+  async runs(ids: string[]): Promise<RunRow[]> {
+    const out: RunRow[] = [];
+    for (const part of chunks(ids)) {
+      out.push(...(await this.db.selectFrom('runs').selectAll().where('id', 'in', part).execute()));
+    }
+    return out;
+  }
+
+  async listRuns(filter: { type?: string }): Promise<RunRow[]> {
+    let q = this.db.selectFrom('runs').selectAll();
+    if (filter.type !== undefined) q = q.where('job_type', '=', filter.type);
+    return q.execute();
   }
 
   async listVersions(filter: { type?: string }): Promise<VersionRow[]> {

@@ -1,6 +1,6 @@
 import { notFound, validation } from '../errors.js';
 import { compact, str, type Handler, type OperationContext } from '../context.js';
-import { arnOf, fromRow, seconds, type LineageEntity } from '../entities.js';
+import { arnOf, fromRow, fromRun, seconds, type LineageEntity } from '../entities.js';
 import { createdWithin, paginate } from '../paging.js';
 import type { SageMakerLimits } from '../context.js';
 import {
@@ -36,9 +36,22 @@ async function existing(
   k: NamedKind,
   nameOrArn: string,
 ): Promise<LineageEntity> {
-  const row = await ctx.store.entityByName(k.kind, nameFromNameOrArn(nameOrArn, k.kind));
-  if (!row) throw notFound(`${k.label} ${nameOrArn} does not exist.`);
-  return fromRow(row);
+  const name = nameFromNameOrArn(nameOrArn, k.kind);
+  const row = await ctx.store.entityByName(k.kind, name);
+  if (row) return fromRow(row);
+  if (k.kind === 'action' && /^[0-9a-f]{32}$/.test(name)) {
+    const [run] = await ctx.store.runs([name]);
+    if (run) return fromRun(ctx, run);
+  }
+  throw notFound(`${k.label} ${nameOrArn} does not exist.`);
+}
+
+/** Runs logged through the SDK are actions here, but they change only through the SDK. */
+function writable(k: NamedKind, e: LineageEntity): LineageEntity {
+  if (e.native) {
+    throw validation(`${k.label} ${e.arn} is a Cairn run; it is read-only on this endpoint.`);
+  }
+  return e;
 }
 
 function create(k: NamedKind): Handler {
@@ -99,7 +112,7 @@ function describe(k: NamedKind): Handler {
 
 function update(k: NamedKind): Handler {
   return async (ctx, input) => {
-    const e = await existing(ctx, k, String(input[`${k.label}Name`]));
+    const e = writable(k, await existing(ctx, k, String(input[`${k.label}Name`])));
     await ctx.store.updateEntity(e.arn, {
       ...(input['Description'] !== undefined ? { description: str(input['Description']) } : {}),
       ...(k.kind === 'action' && input['Status'] !== undefined
@@ -114,7 +127,7 @@ function update(k: NamedKind): Handler {
 
 function remove(k: NamedKind): Handler {
   return async (ctx, input) => {
-    const e = await existing(ctx, k, String(input[`${k.label}Name`]));
+    const e = writable(k, await existing(ctx, k, String(input[`${k.label}Name`])));
     await ctx.store.transaction((store) => store.deleteEntity(e.arn));
     return { [`${k.label}Arn`]: e.arn };
   };
@@ -125,13 +138,23 @@ function list(k: NamedKind): Handler {
     const type = str(input[`${k.label}Type`]);
     const sourceUri = str(input['SourceUri']);
     const within = createdWithin(input['CreatedAfter'], input['CreatedBefore']);
-    const rows = await ctx.store.listEntities(k.kind, {
-      ...(type !== undefined ? { type } : {}),
-      ...(sourceUri !== undefined ? { sourceUri } : {}),
-    });
+    const rows = (
+      await ctx.store.listEntities(k.kind, {
+        ...(type !== undefined ? { type } : {}),
+        ...(sourceUri !== undefined ? { sourceUri } : {}),
+      })
+    ).map(fromRow);
+    if (k.kind === 'action') {
+      const runs = await ctx.store.listRuns(type !== undefined ? { type } : {});
+      rows.push(
+        ...runs
+          .map((r) => fromRun(ctx, r))
+          .filter((e) => sourceUri === undefined || e.sourceUri === sourceUri),
+      );
+    }
     const byName = input['SortBy'] === 'Name';
     const { page, nextToken } = paginate(
-      rows.map(fromRow).filter((e) => within(e.createdMs)),
+      rows.filter((e) => within(e.createdMs)),
       (e) => (byName ? [e.name ?? '', e.arn] : [e.createdMs, e.arn]),
       sortOrder(input['SortOrder']),
       str(input['NextToken']),

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  DescribeActionCommand,
+  ListActionsCommand,
+  QueryLineageCommand,
+  UpdateActionCommand,
+} from '@aws-sdk/client-sagemaker';
+import { json, logFiles, post } from './helpers.js';
+import { errorCode, sageMakerServer, type SageMakerTestServer } from './sagemaker-helpers.js';
+
+let s: SageMakerTestServer;
+before(async () => {
+  s = await sageMakerServer();
+});
+after(async () => {
+  await s.close();
+});
+
+test('runs logged through the native API are SageMaker actions in the same graph', async () => {
+  const input = await logFiles(s.api, { collection: 'raw' }, { a: 'input bytes' });
+  const run = await json<{ id: string }>(
+    post(`${s.api}/runs`, { entity: 'alice', project: 'proj', name: 'train-1', jobType: 'train' }),
+  );
+  await json(post(`${s.api}/runs/${run.id}/inputs`, { versionId: input.version.id }));
+  const output = await logFiles(s.api, { collection: 'model', type: 'model' }, { w: 'weights' });
+  await json(post(`${s.api}/runs/${run.id}/outputs`, { versionId: output.version.id }));
+
+  const listed = await s.sm.send(new ListActionsCommand({ ActionType: 'train' }));
+  const summary = listed.ActionSummaries?.find((a) => a.ActionName === run.id);
+  assert.ok(summary, 'the run is listed as an action');
+  assert.match(summary.ActionArn ?? '', new RegExp(`:action/${run.id}$`));
+  assert.equal(summary.Status, 'InProgress');
+
+  const described = await s.sm.send(new DescribeActionCommand({ ActionName: run.id }));
+  assert.equal(described.ActionType, 'train');
+  assert.equal(described.Properties?.['name'], 'train-1');
+
+  assert.equal(
+    await errorCode(s.sm.send(new UpdateActionCommand({ ActionName: run.id, Status: 'Failed' }))),
+    'ValidationException',
+  );
+
+  const lineage = await s.sm.send(
+    new QueryLineageCommand({
+      StartArns: [summary.ActionArn ?? ''],
+      Direction: 'Both',
+      IncludeEdges: true,
+    }),
+  );
+  const types = (lineage.Vertices ?? []).map((v) => v.LineageType).sort();
+  assert.deepEqual(types, ['Action', 'Artifact', 'Artifact']);
+  const run2 = lineage.Vertices?.find((v) => v.LineageType === 'Action');
+  assert.equal(run2?.Type, 'train');
+  assert.equal(lineage.Edges?.length, 2);
+});
