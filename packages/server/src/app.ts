@@ -88,6 +88,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     region: o.region,
     account: o.account,
     accessKeys: o.accessKeys,
+    limits: o.sagemakerLimits,
   });
   return app;
 }

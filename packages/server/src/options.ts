@@ -21,6 +21,11 @@ export interface ServerOptions {
    * CAIRN_HEARTBEAT_TIMEOUT_MS, else 5 minutes.
    */
   heartbeatTimeoutMs?: number;
+  /**
+   * Per-account quotas of the SageMaker face (artifacts, contexts, actions, associations);
+   * AWS's defaults when absent. Default CAIRN_SAGEMAKER_LIMITS, a JSON object.
+   */
+  sagemakerLimits?: Partial<Record<SageMakerQuota, number>>;
   /** Region and account used in ARNs. */
   region?: string;
   account?: string;
@@ -34,6 +39,7 @@ export interface ResolvedOptions {
   accessKeys: Map<string, string>;
   logger: boolean;
   heartbeatTimeoutMs: number;
+  sagemakerLimits: Partial<Record<SageMakerQuota, number>>;
   region: string;
   account: string;
 }
@@ -43,6 +49,47 @@ export function isLoopback(host: string): boolean {
 }
 
 /** `id:secret,id2:secret2` → { id: secret, … }; anything malformed is a clear error. */
+export type SageMakerQuota = 'artifacts' | 'contexts' | 'actions' | 'associations';
+const QUOTAS: readonly SageMakerQuota[] = ['artifacts', 'contexts', 'actions', 'associations'];
+
+/** `{"artifacts": 1000}` → checked quotas; unknown names or non-positive counts are an error. */
+export function parseSageMakerLimits(
+  value: Partial<Record<string, unknown>> | string | undefined,
+): Partial<Record<SageMakerQuota, number>> {
+  if (value === undefined || value === '') return {};
+  let obj: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      obj = JSON.parse(value);
+    } catch {
+      obj = undefined;
+    }
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw new CairnError(
+      'VALIDATION',
+      'SageMaker limits must be a JSON object such as {"artifacts": 1000} (CAIRN_SAGEMAKER_LIMITS)',
+    );
+  }
+  const out: Partial<Record<SageMakerQuota, number>> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (!(QUOTAS as readonly string[]).includes(k)) {
+      throw new CairnError(
+        'VALIDATION',
+        `unknown SageMaker quota ${JSON.stringify(k)}; known: ${QUOTAS.join(', ')}`,
+      );
+    }
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+      throw new CairnError(
+        'VALIDATION',
+        `SageMaker quota ${k} must be a positive whole number, got ${JSON.stringify(v)}`,
+      );
+    }
+    out[k as SageMakerQuota] = v;
+  }
+  return out;
+}
+
 export function parseAccessKeys(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of (text ?? '')
@@ -84,6 +131,9 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     logger: o.logger ?? false,
     heartbeatTimeoutMs: parseTimeout(
       o.heartbeatTimeoutMs ?? process.env['CAIRN_HEARTBEAT_TIMEOUT_MS'] ?? 5 * 60 * 1000,
+    ),
+    sagemakerLimits: parseSageMakerLimits(
+      o.sagemakerLimits ?? process.env['CAIRN_SAGEMAKER_LIMITS'],
     ),
     region: o.region ?? DEFAULT_REGION,
     account: o.account ?? DEFAULT_ACCOUNT,

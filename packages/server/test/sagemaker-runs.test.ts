@@ -54,3 +54,36 @@ test('runs logged through the native API are SageMaker actions in the same graph
   assert.equal(run2?.Type, 'train');
   assert.equal(lineage.Edges?.length, 2);
 });
+
+test('per-account quotas are configurable and answer ResourceLimitExceeded', async () => {
+  const { testServer } = await import('./helpers.js');
+  const { SageMakerClient, CreateContextCommand } = await import('@aws-sdk/client-sagemaker');
+  const t = await testServer({ sagemakerLimits: { contexts: 2 } });
+  const sm = new SageMakerClient({
+    endpoint: t.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    maxAttempts: 1,
+  });
+  try {
+    const make = (name: string) =>
+      sm.send(
+        new CreateContextCommand({
+          ContextName: name,
+          ContextType: 'Endpoint',
+          Source: { SourceUri: `s3://x/${name}` },
+        }),
+      );
+    await make('one');
+    await make('two');
+    assert.equal(await errorCode(make('three')), 'ResourceLimitExceeded');
+  } finally {
+    sm.destroy();
+    await t.close();
+  }
+  const { startServer } = await import('@cairn/server');
+  await assert.rejects(
+    startServer({ port: 0, dataDir: '/nonexistent', sagemakerLimits: { things: 3 } as never }),
+    /unknown SageMaker quota/,
+  );
+});
