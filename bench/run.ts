@@ -4,13 +4,14 @@
  * Sizes: CAIRN_BENCH_FILES (default 10000) files of 4 KiB, CAIRN_BENCH_LARGE_MB (default 1024).
  * Work happens under CAIRN_BENCH_DIR (default a temp dir on the same disk), removed at the end.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServerProcess } from './server-process.js';
 
 const FILES = Number(process.env['CAIRN_BENCH_FILES'] ?? 10_000);
 const LARGE_MB = Number(process.env['CAIRN_BENCH_LARGE_MB'] ?? 1024);
@@ -68,47 +69,6 @@ async function makeTree(dir: string): Promise<string[]> {
 
 async function makeLarge(path: string): Promise<void> {
   sh('dd', ['if=/dev/urandom', `of=${path}`, 'bs=1M', `count=${LARGE_MB}`, 'status=none']);
-}
-
-interface Server {
-  url: string;
-  pid: number;
-  peakRssMb(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repo, 'packages/server/src/serve.ts')],
-    {
-      env: { ...process.env, CAIRN_PORT: '0', CAIRN_DATA_DIR: dataDir, CAIRN_API_KEY: '' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  const pid = child.pid ?? 0;
-  return {
-    url,
-    pid,
-    async peakRssMb() {
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return kb / 1024;
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
 }
 
 interface OpResult {
@@ -223,7 +183,7 @@ try {
     await rm(join(work, p), { recursive: true });
 
   const dataDir = join(work, 'server');
-  const server = await startServer(dataDir);
+  const server = await startServerProcess(dataDir);
   const cache = join(work, 'cache');
   try {
     const logSmall = await clientOp(['log', server.url, cache, 'small', small]);

@@ -4,11 +4,9 @@
  * for CreateArtifact, DescribeArtifact and QueryLineage beside the targets.
  * Duration per figure: CAIRN_BENCH_SM_SECONDS (default 5).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AddAssociationCommand,
   CreateArtifactCommand,
@@ -16,35 +14,16 @@ import {
   QueryLineageCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
+import { startServerProcess } from './server-process.js';
 
 const SECONDS = Number(process.env['CAIRN_BENCH_SM_SECONDS'] ?? 5);
 const CLIENTS = 16;
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const work = await mkdtemp(join(tmpdir(), 'cairn-bench-sm-'));
 
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', join(repo, 'packages/server/src/serve.ts')],
-  {
-    env: {
-      ...process.env,
-      CAIRN_PORT: '0',
-      CAIRN_DATA_DIR: join(work, 'data'),
-      CAIRN_API_KEY: '',
-      CAIRN_ACCESS_KEYS: 'AKIDBENCH:bench-secret',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => {
-    out += b.toString();
-    const m = /listening on (\S+)/.exec(out);
-    if (m?.[1]) resolve(m[1]);
-  });
-  child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+const server = await startServerProcess(join(work, 'data'), {
+  CAIRN_ACCESS_KEYS: 'AKIDBENCH:bench-secret',
 });
+const url = server.url;
 
 const clients = Array.from(
   { length: CLIENTS },
@@ -148,7 +127,6 @@ try {
   }
 } finally {
   for (const c of clients) c.destroy();
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await server.stop();
   await rm(work, { recursive: true, force: true });
 }
