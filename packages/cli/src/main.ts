@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { artifactCommand } from './commands/artifact.js';
+import { gcCommand } from './commands/gc.js';
 import { lineageCommand } from './commands/lineage.js';
 import { serverCommand } from './commands/server.js';
 
@@ -12,5 +13,6 @@ const program = new Command()
 serverCommand(program);
 artifactCommand(program);
 lineageCommand(program);
+gcCommand(program);
 
 await program.parseAsync(process.argv);

@@ -212,3 +212,30 @@ test('`cairn server` starts on the embedded default and answers health', async (
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /API key/i);
 });
+
+test('`cairn gc` collects what a deleted version left and reports it', async () => {
+  const src = join(work, 'gc-src');
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, 'only.txt'), 'bytes only this version has');
+  const put = await cairn(
+    'artifact',
+    'put',
+    src,
+    '--name',
+    'alice/gcproj/tmp',
+    '--type',
+    'dataset',
+    '--json',
+  );
+  assert.equal(put.code, 0, put.err);
+  const rm = await cairn('artifact', 'rm', 'alice/gcproj/tmp:v0', '--delete-aliases', '--json');
+  assert.equal(rm.code, 0, rm.err);
+  const gc = await cairn('gc', '--grace', '0', '--json');
+  assert.equal(gc.code, 0, gc.err);
+  assert.ok((gc.json['blobsUnlinked'] as number) >= 1, JSON.stringify(gc.json));
+  const human = await cairn('gc', '--grace', '0');
+  assert.match(human.out, /unlinked \d+ blobs/);
+  const bad = await cairn('gc', '--grace', 'soon');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /--grace/);
+});

@@ -292,3 +292,25 @@ export interface OpenLineageRunEvent {
 export interface OpenLineageEvents {
   events: OpenLineageRunEvent[];
 }
+
+/**
+ * Garbage collection on demand (the server also sweeps every CAIRN_GC_INTERVAL_MS):
+ *   POST /gc   GcRequest -> GcReport
+ * See docs/storage-invariants.md for the order it works in.
+ */
+export interface GcRequest {
+  /** How long unlinked bytes stay readable before deletion; default one hour. */
+  graceMs?: number;
+  /** Repack packs whose live share is below this fraction; default 0.5. */
+  repackBelow?: number;
+}
+
+export interface GcReport {
+  blobsUnlinked: number;
+  bytesUnlinked: number;
+  packsDropped: number;
+  packsRepacked: number;
+  orphansFound: number;
+  objectsDeleted: number;
+  durationMs: number;
+}

@@ -7,6 +7,8 @@ import {
 } from '@cairn/core';
 import type {
   CollectionInfo,
+  GcReport,
+  GcRequest,
   HealthBody,
   LineageGraph,
   Page,
@@ -83,6 +85,11 @@ export class Cairn {
       project: r.project,
       collection: r.collection,
     });
+  }
+
+  /** Runs a garbage collection on the server now and reports what it removed. */
+  async gc(request: GcRequest = {}): Promise<GcReport> {
+    return this.context.http.json<GcReport>('POST', '/gc', { json: request });
   }
 
   async health(): Promise<HealthBody> {

@@ -7,6 +7,7 @@ import { registerAuth } from './http/auth.js';
 import { blobRoutes } from './http/blobs.js';
 import { collectionRoutes } from './http/collections.js';
 import { registerErrorHandling } from './http/errors.js';
+import { gcRoutes } from './http/gc.js';
 import { lineageRoutes } from './http/lineage.js';
 import { runRoutes } from './http/runs.js';
 import { SERVER_VERSION, healthRoutes } from './http/health.js';
@@ -15,6 +16,7 @@ import { uploadRoutes } from './http/uploads.js';
 import { versionRoutes } from './http/versions.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
 import { BlobService } from './service/blob-service.js';
+import { GcService } from './service/gc-service.js';
 import { createLineageServices } from './service/lineage-setup.js';
 import { UploadService } from './service/upload-service.js';
 import { VersionService } from './service/version-service.js';
@@ -41,6 +43,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     blobs,
     uploads: new UploadService(meta, blobs),
     versions: new VersionService(meta),
+    gc: new GcService(meta, store),
   };
   const lineage = createLineageServices(db, o, services.versions);
 
@@ -52,7 +55,17 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     requestTimeout: 0,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
+  // The periodic sweep; `cairn gc` (POST /api/v1/gc) runs one on demand.
+  const gcTimer =
+    o.gcIntervalMs > 0
+      ? setInterval(() => {
+          services.gc
+            .run()
+            .catch((err: unknown) => app.log.error({ err }, 'garbage collection failed'));
+        }, o.gcIntervalMs).unref()
+      : undefined;
   app.addHook('onClose', async () => {
+    clearInterval(gcTimer);
     lineage.stop();
     await meta.close();
     await store.close();
@@ -76,6 +89,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
       versionRoutes(api, services);
       blobRoutes(api, services);
       uploadRoutes(api, services);
+      gcRoutes(api, services);
       runRoutes(api, lineage);
       lineageRoutes(api, lineage);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -26,6 +26,11 @@ export interface ServerOptions {
    * AWS's defaults when absent. Default CAIRN_SAGEMAKER_LIMITS, a JSON object.
    */
   sagemakerLimits?: Partial<Record<SageMakerQuota, number>>;
+  /**
+   * Milliseconds between garbage collections (0 = only on demand); default
+   * CAIRN_GC_INTERVAL_MS, else 6 hours.
+   */
+  gcIntervalMs?: number;
   /** Region and account used in ARNs. */
   region?: string;
   account?: string;
@@ -40,6 +45,7 @@ export interface ResolvedOptions {
   logger: boolean;
   heartbeatTimeoutMs: number;
   sagemakerLimits: Partial<Record<SageMakerQuota, number>>;
+  gcIntervalMs: number;
   region: string;
   account: string;
 }
@@ -49,6 +55,17 @@ export function isLoopback(host: string): boolean {
 }
 
 /** `id:secret,id2:secret2` → { id: secret, … }; anything malformed is a clear error. */
+function parseInterval(value: number | string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new CairnError(
+      'VALIDATION',
+      `garbage collection interval must be a whole number of milliseconds, 0 to disable (CAIRN_GC_INTERVAL_MS), got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
 export type SageMakerQuota = 'artifacts' | 'contexts' | 'actions' | 'associations';
 const QUOTAS: readonly SageMakerQuota[] = ['artifacts', 'contexts', 'actions', 'associations'];
 
@@ -134,6 +151,9 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     ),
     sagemakerLimits: parseSageMakerLimits(
       o.sagemakerLimits ?? process.env['CAIRN_SAGEMAKER_LIMITS'],
+    ),
+    gcIntervalMs: parseInterval(
+      o.gcIntervalMs ?? process.env['CAIRN_GC_INTERVAL_MS'] ?? 6 * 3600 * 1000,
     ),
     region: o.region ?? DEFAULT_REGION,
     account: o.account ?? DEFAULT_ACCOUNT,

@@ -1,4 +1,5 @@
 import type { BlobService } from '../service/blob-service.js';
+import type { GcService } from '../service/gc-service.js';
 import type { UploadService } from '../service/upload-service.js';
 import type { VersionService } from '../service/version-service.js';
 
@@ -6,4 +7,5 @@ export interface Services {
   blobs: BlobService;
   uploads: UploadService;
   versions: VersionService;
+  gc: GcService;
 }

@@ -65,7 +65,6 @@ export class UploadService {
         { existingType: existing.type },
       );
     }
-    const missing = await this.blobs.missing(sha256);
     const at = Date.now();
     await this.meta.deleteExpiredUploads(new Date(at).toISOString());
     const upload = {
@@ -77,7 +76,10 @@ export class UploadService {
       createdAt: new Date(at).toISOString(),
       expiresAt: new Date(at + UPLOAD_TTL_MS).toISOString(),
     };
+    // Pin first, then look: a garbage collection either sees the pin and keeps the blob, or
+    // removed it before, and then the blob is reported missing and sent again.
     await this.meta.createUpload(upload, sha256);
+    const missing = await this.blobs.missing(sha256);
     return { uploadId: upload.id, missing, expiresAt: upload.expiresAt };
   }
 
@@ -107,8 +109,9 @@ export class UploadService {
     }
 
     // The session stays until it expires: a commit retried after a lost answer finds the
-    // version it created (created: false) instead of an unknown upload.
-    return this.meta.transaction(async (tx) => {
+    // version it created (created: false) instead of an unknown upload. Its pins go at once:
+    // the committed version now holds the blobs it names.
+    const result = await this.meta.transaction(async (tx) => {
       const stored = new Map(
         (await tx.findBlobs(entries.flatMap((e) => (e.sha256 ? [e.sha256] : [])))).map((b) => [
           b.sha256,
@@ -194,5 +197,7 @@ export class UploadService {
       if (!v) throw new CairnError('INTERNAL', 'version vanished inside its own transaction');
       return { version: await versionInfo(tx, v, collection), created: true };
     });
+    await this.meta.releasePins(id);
+    return result;
   }
 }

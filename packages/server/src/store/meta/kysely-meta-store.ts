@@ -567,8 +567,193 @@ export class KyselyMetaStore implements MetaStore {
     });
   }
 
+  async releasePins(uploadId: string): Promise<void> {
+    await this.db.deleteFrom('upload_blobs').where('upload_id', '=', uploadId).execute();
+  }
+
   async deleteUpload(id: string): Promise<void> {
     await this.db.deleteFrom('upload_blobs').where('upload_id', '=', id).execute();
     await this.db.deleteFrom('uploads').where('id', '=', id).execute();
+  }
+
+  async deleteUnreferencedBlobs(before: string): Promise<BlobRecord[]> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyMetaStore).db;
+      const live = db
+        .selectFrom('entries as e')
+        .innerJoin('versions as v', 'v.id', 'e.version_id')
+        .select('e.sha256')
+        .where('v.state', '=', 'COMMITTED')
+        .where('e.sha256', 'is not', null);
+      const pinned = db.selectFrom('upload_blobs').select('sha256');
+      const rows = await db
+        .selectFrom('blobs')
+        .selectAll()
+        .where('created_at', '<', before)
+        .where('sha256', 'not in', live)
+        .where('sha256', 'not in', pinned)
+        .execute();
+      for (const part of chunks(rows.map((r) => r.sha256))) {
+        await db.deleteFrom('blobs').where('sha256', 'in', part).execute();
+      }
+      return rows.map(toBlob);
+    });
+  }
+
+  async packUsage(): Promise<{ id: string; size: number; liveBytes: number; liveBlobs: number }[]> {
+    const rows = await this.db
+      .selectFrom('packs as p')
+      .leftJoin('blobs as b', 'b.pack_id', 'p.id')
+      .select((eb) => [
+        'p.id',
+        'p.size',
+        eb.fn.coalesce(eb.fn.sum<number>('b.size'), eb.val(0)).as('live_bytes'),
+        eb.fn.count<number>('b.sha256').as('live_blobs'),
+      ])
+      .groupBy(['p.id', 'p.size'])
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      size: Number(r.size),
+      liveBytes: Number(r.live_bytes),
+      liveBlobs: Number(r.live_blobs),
+    }));
+  }
+
+  async blobsInPack(packId: string): Promise<BlobRecord[]> {
+    const rows = await this.db
+      .selectFrom('blobs')
+      .selectAll()
+      .where('pack_id', '=', packId)
+      .orderBy('offset')
+      .execute();
+    return rows.map(toBlob);
+  }
+
+  async movePack(
+    fromPack: string,
+    fromKey: string,
+    toPack: string,
+    toSize: number,
+    rows: BlobRecord[],
+    at: string,
+  ): Promise<void> {
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyMetaStore).db;
+      await db.insertInto('packs').values({ id: toPack, size: toSize, created_at: at }).execute();
+      for (const r of rows) {
+        await db
+          .updateTable('blobs')
+          .set({ pack_id: toPack, offset: r.offset })
+          .where('sha256', '=', r.sha256)
+          .where('pack_id', '=', fromPack)
+          .execute();
+      }
+      // Blobs that arrived in the old pack meanwhile (none should) keep it alive.
+      const left = await db
+        .selectFrom('blobs')
+        .select('sha256')
+        .where('pack_id', '=', fromPack)
+        .limit(1)
+        .execute();
+      if (left.length === 0) {
+        await db.deleteFrom('packs').where('id', '=', fromPack).execute();
+        await db
+          .insertInto('retired_objects')
+          .values({ key: fromKey, retired_at: at })
+          .onConflict((oc) => oc.column('key').doNothing())
+          .execute();
+      }
+    });
+  }
+
+  async dropPack(packId: string, key: string, at: string): Promise<void> {
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyMetaStore).db;
+      const left = await db
+        .selectFrom('blobs')
+        .select('sha256')
+        .where('pack_id', '=', packId)
+        .limit(1)
+        .execute();
+      if (left.length > 0) return;
+      await db.deleteFrom('packs').where('id', '=', packId).execute();
+      await db
+        .insertInto('retired_objects')
+        .values({ key, retired_at: at })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+    });
+  }
+
+  async retireObjects(keys: string[], at: string): Promise<void> {
+    for (const part of chunks(keys)) {
+      await this.db
+        .insertInto('retired_objects')
+        .values(part.map((key) => ({ key, retired_at: at })))
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+    }
+  }
+
+  async retiredObjects(before: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('retired_objects')
+      .select('key')
+      .where('retired_at', '<=', before)
+      .execute();
+    return rows.map((r) => r.key);
+  }
+
+  async releaseRetired(
+    key: string,
+    standaloneSha: string | null,
+    packId: string | null,
+  ): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyMetaStore).db;
+      await db.deleteFrom('retired_objects').where('key', '=', key).execute();
+      if (standaloneSha !== null) {
+        const row = await db
+          .selectFrom('blobs')
+          .select('sha256')
+          .where('sha256', '=', standaloneSha)
+          .where('pack_id', 'is', null)
+          .executeTakeFirst();
+        if (row) return false;
+      }
+      if (packId !== null) {
+        const row = await db
+          .selectFrom('packs')
+          .select('id')
+          .where('id', '=', packId)
+          .executeTakeFirst();
+        if (row) return false;
+      }
+      return true;
+    });
+  }
+
+  async indexedStandalone(sha256s: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks(sha256s)) {
+      const rows = await this.db
+        .selectFrom('blobs')
+        .select('sha256')
+        .where('sha256', 'in', part)
+        .where('pack_id', 'is', null)
+        .execute();
+      for (const r of rows) out.add(r.sha256);
+    }
+    return out;
+  }
+
+  async knownPacks(packIds: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks(packIds)) {
+      const rows = await this.db.selectFrom('packs').select('id').where('id', 'in', part).execute();
+      for (const r of rows) out.add(r.id);
+    }
+    return out;
   }
 }

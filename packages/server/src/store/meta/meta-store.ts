@@ -142,6 +142,47 @@ export interface MetaStore {
   createUpload(u: UploadRecord, sha256s: string[]): Promise<void>;
   getUpload(id: string): Promise<UploadRecord | undefined>;
   deleteUpload(id: string): Promise<void>;
+  /** Drops the blob pins of an upload, keeping the session (a committed upload's blobs are held by its version). */
+  releasePins(uploadId: string): Promise<void>;
   /** Forgets upload sessions (and their blob pins) that expired before `now`. */
   deleteExpiredUploads(now: string): Promise<number>;
+
+  // --- garbage collection (see docs/storage-invariants.md) ---
+  /**
+   * Removes index rows of blobs created before `before` that no committed version's entry and
+   * no upload pin references — checked in the same statement — and returns them.
+   */
+  deleteUnreferencedBlobs(before: string): Promise<BlobRecord[]>;
+  /** Every pack with the bytes and count of blobs still indexed in it. */
+  packUsage(): Promise<{ id: string; size: number; liveBytes: number; liveBlobs: number }[]>;
+  blobsInPack(packId: string): Promise<BlobRecord[]>;
+  /**
+   * In one transaction: indexes the new pack, points the given blobs at their copies in it
+   * (only where they still sit in `fromPack`) and forgets `fromPack`, retiring its object key.
+   */
+  movePack(
+    fromPack: string,
+    fromKey: string,
+    toPack: string,
+    toSize: number,
+    rows: BlobRecord[],
+    at: string,
+  ): Promise<void>;
+  /** Forgets an empty pack and retires its object key. */
+  dropPack(packId: string, key: string, at: string): Promise<void>;
+  /** Object keys whose bytes may go once no index row names them again. */
+  retireObjects(keys: string[], at: string): Promise<void>;
+  retiredObjects(before: string): Promise<string[]>;
+  /**
+   * Drops the retirement of `key` and says whether its bytes may be deleted: false when an index
+   * row (a blob stored alone under it, or a pack row) names it again.
+   */
+  releaseRetired(
+    key: string,
+    standaloneSha: string | null,
+    packId: string | null,
+  ): Promise<boolean>;
+  /** Whether any blob row or pack row names these (for the orphan scan). */
+  indexedStandalone(sha256s: string[]): Promise<Set<string>>;
+  knownPacks(packIds: string[]): Promise<Set<string>>;
 }

@@ -48,6 +48,7 @@ export interface Database {
     created_at: string;
   };
   packs: { id: string; size: number; created_at: string };
+  retired_objects: { key: string; retired_at: string };
   uploads: {
     id: string;
     entity: string;

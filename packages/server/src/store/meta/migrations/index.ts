@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_runs.js';
 import * as m003 from './003_sagemaker.js';
+import * as m005 from './005_gc.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
   '001_initial': m001,
   '002_runs': m002,
   '003_sagemaker': m003,
+  '005_gc': m005,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { CairnError, newId } from '@cairn/core';
+import type { BlobStore } from '../store/blob/blob-store.js';
+import type { BlobRecord, MetaStore } from '../store/meta/meta-store.js';
+import { PACK_TARGET_BYTES, blobKey, packKey } from './blob-service.js';
+
+export interface GcOptions {
+  /**
+   * How long unlinked objects (and new, not yet indexed ones) are kept before their bytes go,
+   * so readers that looked a blob up just before a sweep still find it. Default 1 hour.
+   */
+  graceMs?: number;
+  /** Repack a pack whose live share has fallen below this fraction; default 0.5. */
+  repackBelow?: number;
+}
+
+export interface GcReport {
+  blobsUnlinked: number;
+  bytesUnlinked: number;
+  packsDropped: number;
+  packsRepacked: number;
+  orphansFound: number;
+  objectsDeleted: number;
+  durationMs: number;
+}
+
+export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
+
+function keyParts(key: string): { sha: string | null; pack: string | null } {
+  const m = /^(blobs|packs)\/[0-9a-f]{2}\/([0-9a-f]+)$/.exec(key);
+  if (!m) return { sha: null, pack: null };
+  return m[1] === 'blobs' ? { sha: m[2] ?? null, pack: null } : { sha: null, pack: m[2] ?? null };
+}
+
+/**
+ * Garbage collection, in the order docs/storage-invariants.md requires: references go before
+ * bytes. Index rows no committed version and no upload pin names are removed in one statement
+ * that checks both; emptied packs are forgotten and half-empty ones repacked (new pack durable
+ * and indexed before the old one is unlinked); unlinked object keys are retired, and their bytes
+ * deleted only after a grace period and only if nothing names them again.
+ */
+export class GcService {
+  private running: Promise<GcReport> | undefined;
+
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly store: BlobStore,
+  ) {}
+
+  /** Runs one collection; a call while one is running in this process joins it. */
+  run(options: GcOptions = {}): Promise<GcReport> {
+    this.running ??= this.collect(options).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async collect(options: GcOptions): Promise<GcReport> {
+    const graceMs = options.graceMs ?? DEFAULT_GC_GRACE_MS;
+    const repackBelow = options.repackBelow ?? 0.5;
+    if (!Number.isFinite(graceMs) || graceMs < 0) {
+      throw new CairnError('VALIDATION', `grace must be a non-negative duration, got ${graceMs}`);
+    }
+    const started = Date.now();
+    const at = new Date(started).toISOString();
+    const report: GcReport = {
+      blobsUnlinked: 0,
+      bytesUnlinked: 0,
+      packsDropped: 0,
+      packsRepacked: 0,
+      orphansFound: 0,
+      objectsDeleted: 0,
+      durationMs: 0,
+    };
+
+    // 1. References: blobs nothing committed or pinned names. Only blobs older than the sweep
+    //    are candidates, so one stored a moment ago for an upload about to pin it stays.
+    const unlinked = await this.meta.deleteUnreferencedBlobs(at);
+    report.blobsUnlinked = unlinked.length;
+    report.bytesUnlinked = unlinked.reduce((n, b) => n + b.size, 0);
+    await this.meta.retireObjects(
+      unlinked.filter((b) => b.packId === null).map((b) => blobKey(b.sha256)),
+      at,
+    );
+
+    // 2. Packs: drop the empty, repack the mostly dead.
+    for (const p of await this.meta.packUsage()) {
+      if (p.liveBlobs === 0) {
+        await this.meta.dropPack(p.id, packKey(p.id), at);
+        report.packsDropped++;
+      } else if (p.size > 0 && p.liveBytes / p.size < repackBelow) {
+        await this.repack(p.id, at);
+        report.packsRepacked++;
+      }
+    }
+
+    // 3. Orphans: objects written but never indexed (a crash between the write and the index).
+    const retired = new Set(await this.meta.retiredObjects('9999'));
+    const standalone: string[] = [];
+    const packs: string[] = [];
+    for (const prefix of ['blobs', 'packs']) {
+      for await (const key of this.store.list(prefix)) {
+        if (retired.has(key)) continue;
+        const { sha, pack } = keyParts(key);
+        if (sha !== null) standalone.push(sha);
+        if (pack !== null) packs.push(pack);
+      }
+    }
+    const indexed = await this.meta.indexedStandalone(standalone);
+    const known = await this.meta.knownPacks(packs);
+    const orphans = [
+      ...standalone.filter((s) => !indexed.has(s)).map(blobKey),
+      ...packs.filter((p) => !known.has(p)).map(packKey),
+    ];
+    await this.meta.retireObjects(orphans, at);
+    report.orphansFound = orphans.length;
+
+    // 4. Bytes: retired long enough ago, and still named by nothing.
+    const due = new Date(started - graceMs).toISOString();
+    for (const key of await this.meta.retiredObjects(due)) {
+      const { sha, pack } = keyParts(key);
+      if (await this.meta.releaseRetired(key, sha, pack)) {
+        await this.store.delete(key);
+        report.objectsDeleted++;
+      }
+    }
+    report.durationMs = Date.now() - started;
+    return report;
+  }
+
+  /** Copies the live blobs of a pack into new packs, verifying each, then switches the index. */
+  private async repack(packId: string, at: string): Promise<void> {
+    const live = await this.meta.blobsInPack(packId);
+    let i = 0;
+    while (i < live.length) {
+      const newPack = newId();
+      const writer = await this.store.createWriter(packKey(newPack));
+      const moved: BlobRecord[] = [];
+      let offset = 0;
+      try {
+        for (; i < live.length && offset < PACK_TARGET_BYTES; i++) {
+          const b = live[i] as BlobRecord;
+          const bytes = await this.store.readRange(packKey(packId), b.offset, b.size);
+          const sha = createHash('sha256').update(bytes).digest('hex');
+          if (sha !== b.sha256) {
+            throw new CairnError(
+              'INTERNAL',
+              `pack ${packId} holds corrupt bytes for blob ${b.sha256}; repack stopped, nothing changed`,
+            );
+          }
+          await writer.write(bytes);
+          moved.push({ ...b, packId: newPack, offset });
+          offset += b.size;
+        }
+      } catch (err) {
+        await writer.abort();
+        throw err;
+      }
+      const size = await writer.commit();
+      // The old pack is unlinked with the batch that moves its last live blob.
+      await this.meta.movePack(packId, packKey(packId), newPack, size, moved, at);
+    }
+  }
+}
