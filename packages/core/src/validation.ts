@@ -197,3 +197,27 @@ export function validateMetadata(value: unknown): Record<string, unknown> {
   for (const k of keys) checkJsonValue((value as Record<string, unknown>)[k], k, 1);
   return value as Record<string, unknown>;
 }
+
+/** A hundred years: longer than any artifact needs, short enough to stay a safe integer date. */
+export const MAX_TTL_MS = 100 * 365 * 24 * 3600 * 1000;
+
+/**
+ * A time to live in milliseconds: a positive whole number up to a hundred years, null for
+ * "never", or (where `allowInherit`) 'inherit' for the project's default.
+ */
+export function validateTtl(value: unknown, allowInherit = true): number | null | 'inherit' {
+  if (value === null) return null;
+  if (value === 'inherit' && allowInherit) return 'inherit';
+  if (
+    typeof value !== 'number' ||
+    !Number.isSafeInteger(value) ||
+    value < 1 ||
+    value > MAX_TTL_MS
+  ) {
+    throw new ValidationError(
+      `ttl must be a whole number of milliseconds from 1 to ${MAX_TTL_MS} (100 years), null for never${allowInherit ? " or 'inherit'" : ''}; got ${show(value)}`,
+      { rule: 'ttl' },
+    );
+  }
+  return value;
+}

@@ -71,6 +71,12 @@ export interface VersionInfo {
   commitHash: string;
   createdAt: string;
   updatedAt: string;
+  /** Effective time to live in milliseconds (own or the project's default); null = never. */
+  ttlMs: number | null;
+  /** True when the version follows its project's default rather than a policy of its own. */
+  ttlInherited: boolean;
+  /** When the expiry sweep deletes it (createdAt + ttlMs), or null. */
+  expiresAt: string | null;
 }
 
 export interface CollectionInfo {
@@ -97,6 +103,8 @@ export interface ManifestBody {
 }
 
 export interface VersionUpdate {
+  /** Milliseconds to live from creation; null = never; 'inherit' = the project's default. */
+  ttlMs?: number | null | 'inherit';
   description?: string | null;
   metadata?: Record<string, unknown>;
   /** The full desired list of user aliases (`latest` and `vN` are managed by the server). */
@@ -128,6 +136,8 @@ export interface UploadSession {
 }
 
 export interface CommitRequest {
+  /** Milliseconds to live; null = never (even with a project default); absent = inherit. */
+  ttlMs?: number | null;
   description?: string | null;
   metadata?: Record<string, unknown>;
   aliases?: string[];
@@ -306,6 +316,7 @@ export interface GcRequest {
 }
 
 export interface GcReport {
+  versionsExpired: number;
   blobsUnlinked: number;
   bytesUnlinked: number;
   packsDropped: number;
@@ -313,4 +324,15 @@ export interface GcReport {
   orphansFound: number;
   objectsDeleted: number;
   durationMs: number;
+}
+
+/**
+ * A project's default time to live for versions that inherit theirs (W&B's team default TTL):
+ *   PUT /projects/ttl   ProjectTtl -> ProjectTtl
+ * Expired versions are deleted (state DELETED, aliases released) by the server's sweep.
+ */
+export interface ProjectTtl {
+  entity: string;
+  project: string;
+  ttlMs: number | null;
 }

@@ -22,6 +22,7 @@ import {
   validateName,
   validateProjectPath,
   validateTags,
+  validateTtl,
   validateType,
 } from '@cairn/core';
 import type {
@@ -163,6 +164,7 @@ export class Artifact {
   private _type: string;
   private _description: string | null;
   private _metadata: Record<string, unknown>;
+  private _ttl: number | null | 'inherit' = 'inherit';
   private readonly items = new Map<string, DraftItem>();
   private readonly localNames = new Map<string, string>();
   private finalized = false;
@@ -204,6 +206,7 @@ export class Artifact {
     this._type = info.type;
     this._description = info.description;
     this._metadata = { ...info.metadata };
+    this._ttl = info.ttlInherited ? 'inherit' : info.ttlMs;
     this.aliases = [...info.aliases];
     this.tags = [...info.tags];
   }
@@ -266,6 +269,23 @@ export class Artifact {
     const { ctx, info } = this.logged('url');
     return ctx.http.urlOf(`/versions/${info.id}`);
   }
+  /**
+   * Time to live in milliseconds (W&B's `ttl`): the version is deleted by the server's sweep
+   * that long after it was created. `null` = never, even if the project has a default;
+   * `'inherit'` (the default) = the project's default. Persisted by `save()`.
+   */
+  get ttl(): number | null | 'inherit' {
+    return this._ttl;
+  }
+  set ttl(value: number | null | 'inherit') {
+    this._ttl = validateTtl(value);
+  }
+
+  /** When the server will delete this version under its time to live, or null. */
+  get expiresAt(): string | null {
+    return this.logged('expiresAt').info.expiresAt;
+  }
+
   get description(): string | null {
     return this._description;
   }
@@ -548,6 +568,7 @@ export class Artifact {
   private async update(): Promise<Artifact> {
     const { ctx, info } = this.logged('save()');
     const body: VersionUpdate = {
+      ttlMs: this._ttl,
       description: this._description,
       metadata: validateMetadata(this._metadata),
       aliases: validateAliases(this.aliases.filter((a) => !isManagedAlias(a))),
@@ -598,6 +619,7 @@ export class Artifact {
         return this;
       }
       const commit: CommitRequest = {
+        ...(this._ttl !== 'inherit' ? { ttlMs: this._ttl } : {}),
         description: this._description,
         metadata,
         aliases,
@@ -696,6 +718,7 @@ export class Artifact {
       metadata: structuredClone(this._metadata),
     });
     draft.ctx = ctx;
+    draft._ttl = this._ttl;
     for (const e of await this.loggedEntries()) {
       const entry: ManifestEntry = { ...e };
       if (entry.sha256 && entry.birthArtifactId === undefined) entry.birthArtifactId = info.id;

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registerAuth } from './http/auth.js';
 import { blobRoutes } from './http/blobs.js';
-import { collectionRoutes } from './http/collections.js';
+import { collectionRoutes, projectRoutes } from './http/collections.js';
 import { registerErrorHandling } from './http/errors.js';
 import { gcRoutes } from './http/gc.js';
 import { lineageRoutes } from './http/lineage.js';
@@ -39,11 +39,12 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     throw err;
   });
   const blobs = new BlobService(meta, store);
+  const versions = new VersionService(meta);
   const services: Services = {
     blobs,
     uploads: new UploadService(meta, blobs),
-    versions: new VersionService(meta),
-    gc: new GcService(meta, store),
+    versions,
+    gc: new GcService(meta, store, () => versions.expire()),
   };
   const lineage = createLineageServices(db, o, services.versions);
 
@@ -86,6 +87,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     async (api) => {
       healthRoutes(api);
       collectionRoutes(api, services);
+      projectRoutes(api, services);
       versionRoutes(api, services);
       blobRoutes(api, services);
       uploadRoutes(api, services);

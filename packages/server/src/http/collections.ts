@@ -35,3 +35,22 @@ export function collectionRoutes(app: FastifyInstance, s: Services): void {
     },
   );
 }
+
+export function projectRoutes(app: FastifyInstance, s: Services): void {
+  const Body = Type.Object({
+    entity: Type.String(),
+    project: Type.String(),
+    ttlMs: Type.Union([Type.Integer(), Type.Null()]),
+  });
+  app.put<{ Body: { entity: string; project: string; ttlMs: number | null } }>(
+    '/projects/ttl',
+    {
+      schema: {
+        summary: "Set a project's default time to live for versions that inherit theirs",
+        body: Body,
+        response: { 200: Body, ...errors },
+      },
+    },
+    async (req) => s.versions.setProjectTtl(req.body.entity, req.body.project, req.body.ttlMs),
+  );
+}

@@ -4,6 +4,7 @@ import { errors } from './schemas.js';
 import type { Services } from './services.js';
 
 const Report = Type.Object({
+  versionsExpired: Type.Integer(),
   blobsUnlinked: Type.Integer(),
   bytesUnlinked: Type.Integer(),
   packsDropped: Type.Integer(),

@@ -38,6 +38,9 @@ export const VersionInfo = Type.Object({
   commitHash: Type.String(),
   createdAt: Type.String(),
   updatedAt: Type.String(),
+  ttlMs: Type.Union([Type.Integer(), Type.Null()]),
+  ttlInherited: Type.Boolean(),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const CollectionInfo = Type.Object({
@@ -87,6 +90,7 @@ export const UploadSession = Type.Object({
 });
 
 export const CommitRequest = Type.Object({
+  ttlMs: Type.Optional(Type.Unknown()),
   description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   metadata: Type.Optional(Type.Unknown()),
   aliases: Type.Optional(Type.Unknown()),
@@ -95,6 +99,7 @@ export const CommitRequest = Type.Object({
 });
 
 export const VersionUpdate = Type.Object({
+  ttlMs: Type.Optional(Type.Unknown()),
   description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   metadata: Type.Optional(Type.Unknown()),
   aliases: Type.Optional(Type.Unknown()),

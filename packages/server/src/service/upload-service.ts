@@ -15,6 +15,7 @@ import {
   validateName,
   validateProjectPath,
   validateTags,
+  validateTtl,
   validateType,
   type CommitRequest,
   type CommitResult,
@@ -98,6 +99,7 @@ export class UploadService {
     const metadata = validateMetadata(body.metadata);
     const aliases = validateAliases(body.aliases ?? []);
     const tags = validateTags(body.tags ?? []);
+    const ttlMs = body.ttlMs === undefined ? 'inherit' : validateTtl(body.ttlMs, false);
     const digest = manifestDigest(entries);
 
     const u = await this.meta.getUpload(id);
@@ -179,6 +181,7 @@ export class UploadService {
         size: manifestSize(entries),
         fileCount: entries.length,
         commitHash: randomBytes(10).toString('hex'),
+        ttlMs,
         createdAt: at,
         updatedAt: at,
         entries: entries.map((e) => ({

@@ -36,6 +36,21 @@ export async function versionInfo(
     commitHash: v.commitHash,
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,
+    ...ttlOf(v, c.projectTtlMs),
+  };
+}
+
+/** The policy in force for a version: its own, or its project's default. */
+export function ttlOf(
+  v: Pick<VersionRecord, 'ttlMs' | 'createdAt'>,
+  projectTtlMs: number | null,
+): { ttlMs: number | null; ttlInherited: boolean; expiresAt: string | null } {
+  const inherited = v.ttlMs === 'inherit';
+  const ttlMs = v.ttlMs === 'inherit' ? projectTtlMs : v.ttlMs;
+  return {
+    ttlMs,
+    ttlInherited: inherited,
+    expiresAt: ttlMs === null ? null : new Date(Date.parse(v.createdAt) + ttlMs).toISOString(),
   };
 }
 

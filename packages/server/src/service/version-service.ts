@@ -13,11 +13,13 @@ import {
   validateName,
   validateProjectPath,
   validateTags,
+  validateTtl,
   type CollectionInfo,
   type ManifestEntry,
   type Page,
   type VersionInfo,
   type VersionUpdate,
+  type ProjectTtl,
 } from '@cairn/core';
 import type { CollectionRecord, MetaStore, VersionRecord } from '../store/meta/meta-store.js';
 import {
@@ -25,6 +27,7 @@ import {
   decodeCursor,
   encodeCursor,
   entryOut,
+  ttlOf,
   versionInfo,
 } from './version-info.js';
 
@@ -153,6 +156,7 @@ export class VersionService {
     const metadata = body.metadata !== undefined ? validateMetadata(body.metadata) : undefined;
     const aliases = body.aliases !== undefined ? validateAliases(body.aliases) : undefined;
     const tags = body.tags !== undefined ? validateTags(body.tags) : undefined;
+    const ttlMs = body.ttlMs !== undefined ? validateTtl(body.ttlMs) : undefined;
     return this.meta.transaction(async (tx) => {
       const v = await tx.getVersion(id);
       if (!v || v.state === 'DELETED')
@@ -161,6 +165,7 @@ export class VersionService {
       await tx.updateVersion(id, {
         ...(description !== undefined ? { description } : {}),
         ...(metadata !== undefined ? { metadata } : {}),
+        ...(ttlMs !== undefined ? { ttlMs } : {}),
         updatedAt: at,
       });
       if (aliases !== undefined) {
@@ -178,11 +183,39 @@ export class VersionService {
           ...v,
           ...(description !== undefined ? { description } : {}),
           ...(metadata !== undefined ? { metadata } : {}),
+          ...(ttlMs !== undefined ? { ttlMs } : {}),
           updatedAt: at,
         },
         c,
       );
     });
+  }
+
+  /** Sets a project's default time to live (W&B's team default); the project must exist. */
+  async setProjectTtl(entity: string, project: string, ttl: unknown): Promise<ProjectTtl> {
+    validateName(entity, 'entity name');
+    validateProjectPath(project);
+    const ttlMs = validateTtl(ttl, false) as number | null;
+    const e = await this.meta.findEntity(entity);
+    const p = e && (await this.meta.findProject(e.id, project));
+    if (!p) throw new NotFoundError(`project ${entity}/${project} does not exist`);
+    await this.meta.setProjectTtl(p.id, ttlMs);
+    return { entity, project, ttlMs };
+  }
+
+  /** Deletes committed versions whose time to live has passed, releasing their aliases. */
+  async expire(now: number = Date.now()): Promise<number> {
+    let n = 0;
+    for (const v of await this.meta.versionsWithTtl()) {
+      const { expiresAt } = ttlOf(v, v.projectTtlMs);
+      if (expiresAt === null || Date.parse(expiresAt) > now) continue;
+      await this.meta.transaction(async (tx) => {
+        await tx.removeAliasesOf(v.id);
+        await tx.updateVersion(v.id, { state: 'DELETED', updatedAt: new Date(now).toISOString() });
+      });
+      n++;
+    }
+    return n;
   }
 
   async delete(id: string, deleteAliases: boolean): Promise<void> {

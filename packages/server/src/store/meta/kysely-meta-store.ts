@@ -57,7 +57,15 @@ function toVersion(r: Selectable<Database['versions']>): VersionRecord {
     commitHash: r.commit_hash,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    ttlMs: Number(r.ttl_inherit) === 1 ? 'inherit' : r.ttl_ms === null ? null : Number(r.ttl_ms),
   };
+}
+
+function ttlColumns(ttl: number | null | 'inherit'): {
+  ttl_ms: number | null;
+  ttl_inherit: number;
+} {
+  return ttl === 'inherit' ? { ttl_ms: null, ttl_inherit: 1 } : { ttl_ms: ttl, ttl_inherit: 0 };
 }
 
 function toEntry(r: Selectable<Database['entries']>): EntryRecord {
@@ -160,6 +168,7 @@ export class KyselyMetaStore implements MetaStore {
         'c.updated_at',
         'p.path as project',
         'e.name as entity',
+        'p.default_ttl_ms as project_ttl_ms',
       ]);
   }
 
@@ -173,6 +182,7 @@ export class KyselyMetaStore implements MetaStore {
     updated_at: string;
     project: string;
     entity: string;
+    project_ttl_ms: number | null;
   }): CollectionRecord {
     return {
       id: Number(r.id),
@@ -184,6 +194,7 @@ export class KyselyMetaStore implements MetaStore {
       description: r.description,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
+      projectTtlMs: r.project_ttl_ms === null ? null : Number(r.project_ttl_ms),
     };
   }
 
@@ -346,6 +357,7 @@ export class KyselyMetaStore implements MetaStore {
         commit_hash: v.commitHash,
         created_at: v.createdAt,
         updated_at: v.updatedAt,
+        ...ttlColumns(v.ttlMs),
       })
       .execute();
     for (const part of chunks(v.entries, 400)) {
@@ -369,13 +381,16 @@ export class KyselyMetaStore implements MetaStore {
 
   async updateVersion(
     id: string,
-    patch: Partial<Pick<VersionRecord, 'description' | 'metadata' | 'state' | 'updatedAt'>>,
+    patch: Partial<
+      Pick<VersionRecord, 'description' | 'metadata' | 'state' | 'updatedAt' | 'ttlMs'>
+    >,
   ): Promise<void> {
     const set: Updateable<Database['versions']> = {};
     if (patch.description !== undefined) set.description = patch.description;
     if (patch.metadata !== undefined) set.metadata = JSON.stringify(patch.metadata);
     if (patch.state !== undefined) set.state = patch.state;
     if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
+    if (patch.ttlMs !== undefined) Object.assign(set, ttlColumns(patch.ttlMs));
     if (Object.keys(set).length === 0) return;
     await this.db.updateTable('versions').set(set).where('id', '=', id).execute();
   }
@@ -755,5 +770,34 @@ export class KyselyMetaStore implements MetaStore {
       for (const r of rows) out.add(r.id);
     }
     return out;
+  }
+
+  async setProjectTtl(projectId: number, ttlMs: number | null): Promise<void> {
+    await this.db
+      .updateTable('projects')
+      .set({ default_ttl_ms: ttlMs })
+      .where('id', '=', projectId)
+      .execute();
+  }
+
+  async versionsWithTtl(): Promise<(VersionRecord & { projectTtlMs: number | null })[]> {
+    const rows = await this.db
+      .selectFrom('versions as v')
+      .innerJoin('collections as c', 'c.id', 'v.collection_id')
+      .innerJoin('projects as p', 'p.id', 'c.project_id')
+      .selectAll('v')
+      .select('p.default_ttl_ms as project_ttl_ms')
+      .where('v.state', '=', 'COMMITTED')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('v.ttl_inherit', '=', 0), eb('v.ttl_ms', 'is not', null)]),
+          eb.and([eb('v.ttl_inherit', '=', 1), eb('p.default_ttl_ms', 'is not', null)]),
+        ]),
+      )
+      .execute();
+    return rows.map((r) => ({
+      ...toVersion(r),
+      projectTtlMs: r.project_ttl_ms === null ? null : Number(r.project_ttl_ms),
+    }));
   }
 }

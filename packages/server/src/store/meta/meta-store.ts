@@ -25,6 +25,8 @@ export interface CollectionRecord {
   description: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The project's default time to live for versions that inherit it; null = none. */
+  projectTtlMs: number | null;
 }
 
 export interface VersionRecord {
@@ -40,6 +42,8 @@ export interface VersionRecord {
   commitHash: string;
   createdAt: string;
   updatedAt: string;
+  /** Milliseconds to live after creation; null = never; 'inherit' = the project's default. */
+  ttlMs: number | null | 'inherit';
 }
 
 export interface EntryRecord {
@@ -117,7 +121,9 @@ export interface MetaStore {
   insertVersion(v: NewVersion): Promise<void>;
   updateVersion(
     id: string,
-    patch: Partial<Pick<VersionRecord, 'description' | 'metadata' | 'state' | 'updatedAt'>>,
+    patch: Partial<
+      Pick<VersionRecord, 'description' | 'metadata' | 'state' | 'updatedAt' | 'ttlMs'>
+    >,
   ): Promise<void>;
 
   aliasesOf(versionId: string): Promise<string[]>;
@@ -146,6 +152,13 @@ export interface MetaStore {
   releasePins(uploadId: string): Promise<void>;
   /** Forgets upload sessions (and their blob pins) that expired before `now`. */
   deleteExpiredUploads(now: string): Promise<number>;
+
+  setProjectTtl(projectId: number, ttlMs: number | null): Promise<void>;
+  /**
+   * Committed versions with a time to live of their own or inherited, with their project's
+   * default, for the expiry sweep.
+   */
+  versionsWithTtl(): Promise<(VersionRecord & { projectTtlMs: number | null })[]>;
 
   // --- garbage collection (see docs/storage-invariants.md) ---
   /**

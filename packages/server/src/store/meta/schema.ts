@@ -3,7 +3,13 @@ import type { Generated } from 'kysely';
 /** Table shapes as Kysely sees them. Timestamps are ISO-8601 strings; JSON columns are text. */
 export interface Database {
   entities: { id: Generated<number>; name: string; created_at: string };
-  projects: { id: Generated<number>; entity_id: number; path: string; created_at: string };
+  projects: {
+    id: Generated<number>;
+    entity_id: number;
+    path: string;
+    created_at: string;
+    default_ttl_ms: number | null;
+  };
   collections: {
     id: Generated<number>;
     project_id: number;
@@ -26,6 +32,8 @@ export interface Database {
     commit_hash: string;
     created_at: string;
     updated_at: string;
+    ttl_ms: number | null;
+    ttl_inherit: number;
   };
   aliases: { collection_id: number; alias: string; version_id: string };
   tags: { version_id: string; tag: string };

@@ -3,6 +3,7 @@ import * as m001 from './001_initial.js';
 import * as m002 from './002_runs.js';
 import * as m003 from './003_sagemaker.js';
 import * as m005 from './005_gc.js';
+import * as m006 from './006_ttl.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '002_runs': m002,
   '003_sagemaker': m003,
   '005_gc': m005,
+  '006_ttl': m006,
 };
 
 export const migrationProvider: MigrationProvider = {
