@@ -239,3 +239,43 @@ test('`cairn gc` collects what a deleted version left and reports it', async () 
   assert.equal(bad.code, 1);
   assert.match(bad.err, /--grace/);
 });
+
+test('`cairn artifact link` and `unlink` manage registry links', async () => {
+  const src = join(work, 'link-src');
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, 'm.bin'), 'model bytes');
+  const put = await cairn(
+    'artifact',
+    'put',
+    src,
+    '--name',
+    'alice/models/net',
+    '--type',
+    'model',
+    '--json',
+  );
+  assert.equal(put.code, 0, put.err);
+  const res = await fetch(`${server.url}/api/v1/registries/collections`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ registry: 'model', name: 'net', type: 'model' }),
+  });
+  assert.equal(res.status, 200);
+  const link = await cairn(
+    'artifact',
+    'link',
+    'alice/models/net:v0',
+    'registry/model/net',
+    '--alias',
+    'prod',
+    '--json',
+  );
+  assert.equal(link.code, 0, link.err);
+  assert.equal(link.json['qualifiedName'], 'registry/model/net:v0');
+  const unlink = await cairn('artifact', 'unlink', 'registry/model/net:prod');
+  assert.equal(unlink.code, 0, unlink.err);
+  assert.match(unlink.out, /unlinked registry\/model\/net:v0/);
+  const missing = await cairn('artifact', 'link', 'alice/models/net:v0', 'registry/model/none');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /create it first/);
+});

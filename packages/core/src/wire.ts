@@ -77,6 +77,16 @@ export interface VersionInfo {
   ttlInherited: boolean;
   /** When the expiry sweep deletes it (createdAt + ttlMs), or null. */
   expiresAt: string | null;
+  /** For a registry link: the version it links to (its content is that version's). */
+  source: LinkSource | null;
+}
+
+export interface LinkSource {
+  id: string;
+  entity: string;
+  project: string;
+  collection: string;
+  index: number;
 }
 
 export interface CollectionInfo {
@@ -335,4 +345,27 @@ export interface ProjectTtl {
   entity: string;
   project: string;
   ttlMs: number | null;
+}
+
+/**
+ * Registries hold collections of links to artifact versions (W&B's registry). A registry
+ * collection lives at `registry/<registry>/<collection>` (entity `registry`, project the
+ * registry's name); W&B's `wandb-registry-<registry>/<collection>` is accepted as well.
+ *   POST /registries/collections  RegistryCollectionCreate      -> CollectionInfo
+ *   POST /versions/:id/links      LinkRequest                   -> VersionInfo of the link
+ *   GET  /versions/:id/links                                    -> { items: VersionInfo[] }
+ * A link is a version of the registry collection (its own vN, aliases, `latest`) whose content
+ * is the source's. DELETE of a link only unlinks; a source with live links cannot be deleted.
+ */
+export interface RegistryCollectionCreate {
+  registry: string;
+  name: string;
+  type: string;
+  description?: string | null;
+}
+
+export interface LinkRequest {
+  /** `registry/<registry>/<collection>` or `wandb-registry-<registry>/<collection>`. */
+  target: string;
+  aliases?: string[];
 }

@@ -29,6 +29,7 @@ import type {
   CommitRequest,
   ManifestBody,
   ManifestEntry,
+  LinkSource,
   VersionInfo,
   VersionState,
   VersionUpdate,
@@ -255,6 +256,84 @@ export class Artifact {
   }
   get state(): VersionState {
     return this.info?.state ?? 'PENDING';
+  }
+
+  // ---- registry links ---------------------------------------------------------------------
+
+  /** True for a version linked into a registry collection (it shows its source's content). */
+  get isLink(): boolean {
+    return (this.info?.source ?? null) !== null;
+  }
+  private sourceOf(what: string): LinkSource {
+    const { info } = this.logged(what);
+    return (
+      info.source ?? {
+        id: info.id,
+        entity: info.entity,
+        project: info.project,
+        collection: info.collection,
+        index: info.index,
+      }
+    );
+  }
+  /** The source version's `collection:vN` (this artifact's own name when it is not a link). */
+  get sourceName(): string {
+    const src = this.sourceOf('sourceName');
+    return `${src.collection}:v${src.index}`;
+  }
+  get sourceQualifiedName(): string {
+    const src = this.sourceOf('sourceQualifiedName');
+    return `${src.entity}/${src.project}/${src.collection}:v${src.index}`;
+  }
+  get sourceVersion(): string {
+    return `v${this.sourceOf('sourceVersion').index}`;
+  }
+  get sourceEntity(): string {
+    return this.sourceOf('sourceEntity').entity;
+  }
+  get sourceProject(): string {
+    return this.sourceOf('sourceProject').project;
+  }
+  get sourceCollection(): string {
+    return this.sourceOf('sourceCollection').collection;
+  }
+
+  /**
+   * Links this version into a registry collection, `registry/<registry>/<collection>` (W&B's
+   * `wandb-registry-<registry>/<collection>` too), with aliases there; returns the link.
+   */
+  async link(target: string, aliases: string[] = []): Promise<Artifact> {
+    const { ctx, info } = this.logged('link()');
+    const linked = await ctx.http.json<VersionInfo>('POST', `/versions/${info.id}/links`, {
+      json: { target, aliases: validateAliases(aliases) },
+    });
+    return Artifact.fromVersion(ctx, linked);
+  }
+
+  /** Removes this link from its registry collection; the source version stays. */
+  async unlink(): Promise<void> {
+    if (!this.isLink) {
+      throw new CairnError(
+        'VALIDATION',
+        `${this.qualifiedName} is not a registry link; delete() removes a version`,
+      );
+    }
+    await this.delete({ deleteAliases: true });
+  }
+
+  /** The registry links of this version (or of this link's source). */
+  async linkedArtifacts(): Promise<Artifact[]> {
+    const { ctx, info } = this.logged('linkedArtifacts()');
+    const page = await ctx.http.json<{ items: VersionInfo[] }>('GET', `/versions/${info.id}/links`);
+    return page.items.map((v) => Artifact.fromVersion(ctx, v));
+  }
+
+  /** The version a link points at; this artifact itself when it is not a link. */
+  async sourceArtifact(): Promise<Artifact> {
+    const { ctx, info } = this.logged('sourceArtifact()');
+    if (info.source === null) return this;
+    const v = await ctx.http.json<VersionInfo>('GET', `/versions/${info.source.id}`);
+    return Artifact.fromVersion(ctx, v);
   }
   get commitHash(): string {
     return this.logged('commitHash').info.commitHash;
@@ -699,11 +778,14 @@ export class Artifact {
     return new FilesIterator(ctx.http, info.id, options);
   }
 
-  /** Deletes this version; refused while it has aliases unless `deleteAliases`. */
+  /**
+   * Deletes this version; refused while it has aliases unless `deleteAliases`, or while it is
+   * linked into a registry. On a link it only unlinks.
+   */
   async delete(options: { deleteAliases?: boolean } = {}): Promise<void> {
     const { ctx, info } = this.logged('delete()');
     await ctx.http.json('DELETE', `/versions/${info.id}`, {
-      query: options.deleteAliases ? { deleteAliases: true } : {},
+      query: options.deleteAliases || this.isLink ? { deleteAliases: true } : {},
     });
     this.info = { ...info, state: 'DELETED' };
   }

@@ -7,6 +7,7 @@ import {
 } from '@cairn/core';
 import type {
   CollectionInfo,
+  RegistryCollectionCreate,
   GcReport,
   GcRequest,
   HealthBody,
@@ -84,6 +85,13 @@ export class Cairn {
       entity: r.entity,
       project: r.project,
       collection: r.collection,
+    });
+  }
+
+  /** Creates a registry collection, `registry/<registry>/<name>`, to link versions into. */
+  async createRegistryCollection(body: RegistryCollectionCreate): Promise<CollectionInfo> {
+    return this.context.http.json<CollectionInfo>('POST', '/registries/collections', {
+      json: body,
     });
   }
 

@@ -8,6 +8,8 @@ import { blobRoutes } from './http/blobs.js';
 import { collectionRoutes, projectRoutes } from './http/collections.js';
 import { registerErrorHandling } from './http/errors.js';
 import { gcRoutes } from './http/gc.js';
+import { registryRoutes } from './http/registry.js';
+import { RegistryService } from './service/registry-service.js';
 import { lineageRoutes } from './http/lineage.js';
 import { runRoutes } from './http/runs.js';
 import { SERVER_VERSION, healthRoutes } from './http/health.js';
@@ -92,6 +94,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
       blobRoutes(api, services);
       uploadRoutes(api, services);
       gcRoutes(api, services);
+      registryRoutes(api, new RegistryService(meta));
       runRoutes(api, lineage);
       lineageRoutes(api, lineage);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { getCommand } from './artifact-get.js';
+import { linkCommand, unlinkCommand } from './artifact-link.js';
 import { lsCommand } from './artifact-ls.js';
 import { putCommand } from './artifact-put.js';
 import { rmCommand } from './artifact-rm.js';
@@ -9,7 +10,15 @@ export function artifactCommand(program: Command): void {
   const artifact = program
     .command('artifact')
     .description('log, fetch, list, verify and delete artifact versions');
-  for (const add of [putCommand, getCommand, lsCommand, verifyCommand, rmCommand]) {
+  for (const add of [
+    putCommand,
+    getCommand,
+    lsCommand,
+    verifyCommand,
+    rmCommand,
+    linkCommand,
+    unlinkCommand,
+  ]) {
     add(artifact);
   }
 }

@@ -41,6 +41,16 @@ export const VersionInfo = Type.Object({
   ttlMs: Type.Union([Type.Integer(), Type.Null()]),
   ttlInherited: Type.Boolean(),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
+  source: Type.Union([
+    Type.Object({
+      id: Type.String(),
+      entity: Type.String(),
+      project: Type.String(),
+      collection: Type.String(),
+      index: Type.Integer(),
+    }),
+    Type.Null(),
+  ]),
 });
 
 export const CollectionInfo = Type.Object({

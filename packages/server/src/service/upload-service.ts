@@ -24,6 +24,7 @@ import {
 } from '@cairn/core';
 import type { MetaStore } from '../store/meta/meta-store.js';
 import type { BlobService } from './blob-service.js';
+import { REGISTRY_ENTITY } from './registry-service.js';
 import { versionInfo } from './version-info.js';
 
 const UPLOAD_TTL_MS = 24 * 60 * 60 * 1000;
@@ -44,6 +45,12 @@ export class UploadService {
       throw new ValidationError('upload body must be a JSON object');
     }
     const entity = validateName(body.entity, 'entity name');
+    if (entity === REGISTRY_ENTITY) {
+      throw new ValidationError(
+        `entity ${REGISTRY_ENTITY} holds registry links only; log to your own entity and link the version`,
+        { rule: 'entity.registry' },
+      );
+    }
     if (typeof body.project !== 'string') throw new ValidationError('project must be a string');
     const project = validateProjectPath(body.project);
     const collection = validateName(body.collection);

@@ -1,4 +1,4 @@
-import type { CollectionInfo, ManifestEntry, VersionInfo } from '@cairn/core';
+import type { CollectionInfo, LinkSource, ManifestEntry, VersionInfo } from '@cairn/core';
 import type {
   CollectionRecord,
   EntryRecord,
@@ -36,8 +36,18 @@ export async function versionInfo(
     commitHash: v.commitHash,
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,
-    ...ttlOf(v, c.projectTtlMs),
+    ...(v.sourceVersionId !== null
+      ? { ttlMs: null, ttlInherited: false, expiresAt: null }
+      : ttlOf(v, c.projectTtlMs)),
+    source: v.sourceVersionId === null ? null : await linkSource(meta, v.sourceVersionId),
   };
+}
+
+async function linkSource(meta: MetaStore, id: string): Promise<LinkSource | null> {
+  const v = await meta.getVersion(id);
+  const c = v && (await meta.getCollection(v.collectionId));
+  if (!v || !c) return null;
+  return { id: v.id, entity: c.entity, project: c.project, collection: c.name, index: v.idx };
 }
 
 /** The policy in force for a version: its own, or its project's default. */

@@ -161,6 +161,12 @@ export class VersionService {
       const v = await tx.getVersion(id);
       if (!v || v.state === 'DELETED')
         throw new NotFoundError(`artifact version ${id} does not exist`);
+      if (v.sourceVersionId !== null && typeof ttlMs === 'number') {
+        throw new ValidationError(
+          'a registry link has no time to live of its own; set ttl on the source version',
+          { rule: 'ttl.link' },
+        );
+      }
       const at = new Date().toISOString();
       await tx.updateVersion(id, {
         ...(description !== undefined ? { description } : {}),
@@ -209,6 +215,8 @@ export class VersionService {
     for (const v of await this.meta.versionsWithTtl()) {
       const { expiresAt } = ttlOf(v, v.projectTtlMs);
       if (expiresAt === null || Date.parse(expiresAt) > now) continue;
+      // A version linked into a registry stays while the link does.
+      if ((await this.meta.liveLinksOf(v.id)).length > 0) continue;
       await this.meta.transaction(async (tx) => {
         await tx.removeAliasesOf(v.id);
         await tx.updateVersion(v.id, { state: 'DELETED', updatedAt: new Date(now).toISOString() });
@@ -223,8 +231,16 @@ export class VersionService {
       const v = await tx.getVersion(id);
       if (!v || v.state === 'DELETED')
         throw new NotFoundError(`artifact version ${id} does not exist`);
+      const links = await tx.liveLinksOf(id);
+      if (links.length > 0) {
+        throw new ConflictError(
+          `version v${v.idx} is linked into a registry (${links.length} link(s)); unlink it first`,
+          { links: links.map((l) => l.id) },
+        );
+      }
       const aliases = await tx.aliasesOf(id);
-      if (aliases.length > 0 && !deleteAliases) {
+      // Deleting a link only unlinks it; its aliases go with it.
+      if (aliases.length > 0 && !deleteAliases && v.sourceVersionId === null) {
         throw new ConflictError(
           `version v${v.idx} still has aliases (${aliases.join(', ')}); remove them first or delete with deleteAliases=true`,
           { aliases },
@@ -235,9 +251,14 @@ export class VersionService {
     });
   }
 
+  /** The version whose entries a version shows: its own, or its source's for a link. */
+  private async contentId(id: string): Promise<string> {
+    const { v } = await this.requireLive(id);
+    return v.sourceVersionId ?? v.id;
+  }
+
   async manifest(id: string): Promise<ManifestEntry[]> {
-    await this.requireLive(id);
-    return (await this.meta.entries(id, {})).map(entryOut);
+    return (await this.meta.entries(await this.contentId(id), {})).map(entryOut);
   }
 
   async files(
@@ -246,14 +267,14 @@ export class VersionService {
     limit: unknown,
     cursor: string | undefined,
   ): Promise<Page<ManifestEntry>> {
-    await this.requireLive(id);
+    const content = await this.contentId(id);
     if (names !== undefined) {
-      return { items: (await this.meta.entries(id, { names })).map(entryOut) };
+      return { items: (await this.meta.entries(content, { names })).map(entryOut) };
     }
     const n = pageLimit(limit);
     const after = decodeCursor(cursor);
     if (after !== undefined && typeof after !== 'string') throw badCursor();
-    const rows = await this.meta.entries(id, {
+    const rows = await this.meta.entries(content, {
       limit: n + 1,
       ...(after !== undefined ? { afterPath: after } : {}),
     });
@@ -264,8 +285,7 @@ export class VersionService {
 
   async entry(id: string, path: string): Promise<ManifestEntry> {
     const normalized = normalizeEntryPath(path);
-    await this.requireLive(id);
-    const e = await this.meta.getEntry(id, normalized);
+    const e = await this.meta.getEntry(await this.contentId(id), normalized);
     if (!e) throw new NotFoundError(`version ${id} has no file ${JSON.stringify(path)}`, { path });
     return entryOut(e);
   }

@@ -58,6 +58,7 @@ function toVersion(r: Selectable<Database['versions']>): VersionRecord {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     ttlMs: Number(r.ttl_inherit) === 1 ? 'inherit' : r.ttl_ms === null ? null : Number(r.ttl_ms),
+    sourceVersionId: r.source_version_id,
   };
 }
 
@@ -253,6 +254,10 @@ export class KyselyMetaStore implements MetaStore {
     }));
   }
 
+  async setCollectionDescription(id: number, description: string | null): Promise<void> {
+    await this.db.updateTable('collections').set({ description }).where('id', '=', id).execute();
+  }
+
   async touchCollection(id: number, at: string): Promise<void> {
     await this.db.updateTable('collections').set({ updated_at: at }).where('id', '=', id).execute();
   }
@@ -358,6 +363,7 @@ export class KyselyMetaStore implements MetaStore {
         created_at: v.createdAt,
         updated_at: v.updatedAt,
         ...ttlColumns(v.ttlMs),
+        source_version_id: v.sourceVersionId ?? null,
       })
       .execute();
     for (const part of chunks(v.entries, 400)) {
@@ -788,6 +794,7 @@ export class KyselyMetaStore implements MetaStore {
       .selectAll('v')
       .select('p.default_ttl_ms as project_ttl_ms')
       .where('v.state', '=', 'COMMITTED')
+      .where('v.source_version_id', 'is', null)
       .where((eb) =>
         eb.or([
           eb.and([eb('v.ttl_inherit', '=', 0), eb('v.ttl_ms', 'is not', null)]),
@@ -799,5 +806,30 @@ export class KyselyMetaStore implements MetaStore {
       ...toVersion(r),
       projectTtlMs: r.project_ttl_ms === null ? null : Number(r.project_ttl_ms),
     }));
+  }
+
+  async liveLinksOf(versionId: string): Promise<VersionRecord[]> {
+    const rows = await this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('source_version_id', '=', versionId)
+      .where('state', '=', 'COMMITTED')
+      .orderBy('created_at')
+      .execute();
+    return rows.map(toVersion);
+  }
+
+  async findLink(
+    collectionId: number,
+    sourceVersionId: string,
+  ): Promise<VersionRecord | undefined> {
+    const r = await this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('collection_id', '=', collectionId)
+      .where('source_version_id', '=', sourceVersionId)
+      .where('state', '=', 'COMMITTED')
+      .executeTakeFirst();
+    return r && toVersion(r);
   }
 }

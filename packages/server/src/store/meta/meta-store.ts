@@ -44,6 +44,8 @@ export interface VersionRecord {
   updatedAt: string;
   /** Milliseconds to live after creation; null = never; 'inherit' = the project's default. */
   ttlMs: number | null | 'inherit';
+  /** For a registry link: the version it links to (whose content it shows); else null. */
+  sourceVersionId: string | null;
 }
 
 export interface EntryRecord {
@@ -75,7 +77,8 @@ export interface UploadRecord {
   expiresAt: string;
 }
 
-export interface NewVersion extends Omit<VersionRecord, 'state'> {
+export interface NewVersion extends Omit<VersionRecord, 'state' | 'sourceVersionId'> {
+  sourceVersionId?: string | null;
   entries: EntryRecord[];
 }
 
@@ -107,6 +110,7 @@ export interface MetaStore {
    * write transaction at a time anyway).
    */
   touchCollection(id: number, at: string): Promise<void>;
+  setCollectionDescription(id: number, description: string | null): Promise<void>;
 
   maxVersionIdx(collectionId: number): Promise<number | undefined>;
   latestVersion(collectionId: number): Promise<VersionRecord | undefined>;
@@ -154,6 +158,10 @@ export interface MetaStore {
   deleteExpiredUploads(now: string): Promise<number>;
 
   setProjectTtl(projectId: number, ttlMs: number | null): Promise<void>;
+  /** Live registry links that point at this version. */
+  liveLinksOf(versionId: string): Promise<VersionRecord[]>;
+  /** The live link of `sourceVersionId` in a collection, if there is one. */
+  findLink(collectionId: number, sourceVersionId: string): Promise<VersionRecord | undefined>;
   /**
    * Committed versions with a time to live of their own or inherited, with their project's
    * default, for the expiry sweep.

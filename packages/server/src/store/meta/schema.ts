@@ -34,6 +34,7 @@ export interface Database {
     updated_at: string;
     ttl_ms: number | null;
     ttl_inherit: number;
+    source_version_id: string | null;
   };
   aliases: { collection_id: number; alias: string; version_id: string };
   tags: { version_id: string; tag: string };

@@ -4,6 +4,7 @@ import * as m002 from './002_runs.js';
 import * as m003 from './003_sagemaker.js';
 import * as m005 from './005_gc.js';
 import * as m006 from './006_ttl.js';
+import * as m007 from './007_links.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '003_sagemaker': m003,
   '005_gc': m005,
   '006_ttl': m006,
+  '007_links': m007,
 };
 
 export const migrationProvider: MigrationProvider = {
