@@ -133,6 +133,36 @@ export interface NewFileHandle {
   close(): Promise<string>;
 }
 
+/** A manifest entry as `getEntry` returns it: with the id of the logged artifact holding it. */
+export interface ArtifactEntry extends ManifestEntry {
+  artifactId?: string;
+}
+
+/**
+ * A reference to an entry of another logged artifact. It is resolved now, recursively: an entry
+ * that is itself a reference keeps pointing at the original URI, and stored bytes are named by
+ * their SHA-256 so this version holds them too (garbage collection keeps them while it lives).
+ */
+function artifactReference(e: ArtifactEntry, options: ReferenceOptions): ManifestEntry {
+  if (e.artifactId === undefined) {
+    throw new CairnError(
+      'VALIDATION',
+      `entry ${JSON.stringify(e.path)} belongs to a draft; only entries of logged artifacts can be referenced`,
+      { rule: 'reference.draft' },
+    );
+  }
+  const path = normalizeEntryPath(options.name ?? e.path);
+  return {
+    path,
+    digest: e.digest,
+    size: e.size,
+    ...(e.sha256 !== undefined ? { sha256: e.sha256 } : {}),
+    ref: e.ref ?? `cairn-artifact://${e.artifactId}/${encodeURI(e.path)}`,
+    birthArtifactId: e.birthArtifactId ?? e.artifactId,
+    ...(e.extra !== undefined ? { extra: e.extra } : {}),
+  };
+}
+
 function makeManifest(entries: ManifestEntry[]): ArtifactManifest {
   const sorted = sortEntries(entries);
   return {
@@ -503,9 +533,15 @@ export class Artifact {
   }
 
   /** Adds `file://` or `http(s)://` references (their bytes are not uploaded); returns the paths. */
-  async addReference(uri: string, options: ReferenceOptions = {}): Promise<string[]> {
+  async addReference(
+    uri: string | ArtifactEntry,
+    options: ReferenceOptions = {},
+  ): Promise<string[]> {
     this.assertEditable();
-    const entries = await resolveReference(uri, options);
+    const entries =
+      typeof uri === 'string'
+        ? await resolveReference(uri, options)
+        : [artifactReference(uri, options)];
     const taken = entries.find((e) => this.items.has(e.path));
     if (taken) {
       throw new CairnError(
@@ -607,14 +643,18 @@ export class Artifact {
   }
 
   /** One entry by path; NOT_FOUND when absent. */
-  async getEntry(name: string): Promise<ManifestEntry> {
+  /**
+   * The entry at `name`. Entries of a logged artifact carry its `artifactId`, so they can be
+   * passed to another draft's `addReference` (W&B's `entry.ref_target()`).
+   */
+  async getEntry(name: string): Promise<ArtifactEntry> {
     const path = normalizeEntryPath(name);
     const entries = this.info
       ? await this.loggedEntries()
       : (await this.manifest()).entries.filter((e) => e.path === path);
     const e = entries.find((x) => x.path === path);
     if (!e) throw new NotFoundError(`artifact ${this.name} has no entry ${JSON.stringify(path)}`);
-    return e;
+    return this.info ? { ...e, artifactId: this.info.id } : { ...e };
   }
 
   // ---- logging ---------------------------------------------------------------------------
@@ -715,7 +755,14 @@ export class Artifact {
       );
       this.created = result.created;
       this.lastUpload = stats;
-      this.entries = result.created ? entries : undefined;
+      // The server records new bytes as born in this version; keep the cached manifest equal.
+      this.entries = result.created
+        ? entries.map((e) =>
+            e.birthArtifactId === undefined && e.sha256 !== undefined
+              ? { ...e, birthArtifactId: result.version.id }
+              : e,
+          )
+        : undefined;
       this.adopt(ctx, result.version);
       return this;
     } catch (err) {

@@ -6,6 +6,7 @@ export type { LineageOptions, OutputRecorder } from './lineage.js';
 export type {
   AddDirOptions,
   AddFileOptions,
+  ArtifactEntry,
   ArtifactManifest,
   ArtifactOptions,
   DownloadArtifactOptions,
