@@ -1,29 +1,12 @@
 import { createHash } from 'node:crypto';
-import { CairnError, newId } from '@cairn/core';
+import { CairnError, newId, type GcReport, type GcRequest } from '@cairn/core';
 import type { BlobStore } from '../store/blob/blob-store.js';
 import type { BlobRecord, MetaStore } from '../store/meta/meta-store.js';
 import { PACK_TARGET_BYTES, blobKey, packKey } from './blob-service.js';
 
-export interface GcOptions {
-  /**
-   * How long unlinked objects (and new, not yet indexed ones) are kept before their bytes go,
-   * so readers that looked a blob up just before a sweep still find it. Default 1 hour.
-   */
-  graceMs?: number;
-  /** Repack a pack whose live share has fallen below this fraction; default 0.5. */
-  repackBelow?: number;
-}
-
-export interface GcReport {
-  versionsExpired: number;
-  blobsUnlinked: number;
-  bytesUnlinked: number;
-  packsDropped: number;
-  packsRepacked: number;
-  orphansFound: number;
-  objectsDeleted: number;
-  durationMs: number;
-}
+/** GcRequest of the wire: `graceMs` (default one hour) keeps unlinked bytes readable that long. */
+export type GcOptions = GcRequest;
+export type { GcReport };
 
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
 
