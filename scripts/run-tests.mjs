@@ -26,9 +26,24 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+function run(list, env) {
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...list],
+    { cwd: root, stdio: 'inherit', env },
+  );
+  return result.status ?? 1;
+}
+
+// Pass 1: everything on the embedded default (SQLite). Pass 2, when CAIRN_TEST_POSTGRES_URL
+// names a PostgreSQL server (.ci/run starts one): the server suite again on PostgreSQL.
+const postgres = process.env.CAIRN_TEST_POSTGRES_URL;
+const sqliteEnv = { ...process.env };
+delete sqliteEnv.CAIRN_TEST_POSTGRES_URL;
+let status = run(files, sqliteEnv);
+const serverFiles = files.filter((f) => f.startsWith('packages/server/'));
+if (status === 0 && postgres && serverFiles.length > 0) {
+  console.log('\n# the server suite again, on PostgreSQL\n');
+  status = run(serverFiles, process.env);
+}
+process.exit(status);

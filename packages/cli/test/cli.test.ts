@@ -211,6 +211,13 @@ test('`cairn server` starts on the embedded default and answers health', async (
   );
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /API key/i);
+  const badDb = spawnSync(
+    process.execPath,
+    [bin, 'server', '--port', '0', '--data', data, '--database', 'mysql://db/x'],
+    { encoding: 'utf8' },
+  );
+  assert.equal(badDb.status, 1);
+  assert.match(badDb.stderr, /postgres:\/\/ URL/);
 });
 
 test('`cairn gc` collects what a deleted version left and reports it', async () => {

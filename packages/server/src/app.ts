@@ -25,6 +25,7 @@ import { VersionService } from './service/version-service.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
 import { sageMakerRoutes } from './sagemaker/router.js';
 import { KyselyMetaStore } from './store/meta/kysely-meta-store.js';
+import { openPostgresDatabase } from './store/meta/postgres.js';
 import { openSqliteDatabase } from './store/meta/sqlite.js';
 
 /** Builds the Fastify app over the stores named by the options, without listening. */
@@ -34,7 +35,9 @@ export async function buildApp(options: ServerOptions = {}): Promise<FastifyInst
 
 export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
   await mkdir(o.dataDir, { recursive: true });
-  const db = await openSqliteDatabase(join(o.dataDir, 'cairn.db'));
+  const db = o.databaseUrl
+    ? await openPostgresDatabase(o.databaseUrl)
+    : await openSqliteDatabase(join(o.dataDir, 'cairn.db'));
   const meta = new KyselyMetaStore(db);
   const store = await FsBlobStore.open(o.dataDir).catch(async (err: unknown) => {
     await meta.close();

@@ -7,6 +7,11 @@ export interface ServerOptions {
   port?: number;
   /** Where the embedded database and blobs live; default ./cairn-data. */
   dataDir?: string;
+  /**
+   * Metadata database: `postgres://…` for PostgreSQL; default CAIRN_DATABASE_URL, else SQLite
+   * in the data directory.
+   */
+  databaseUrl?: string;
   /** Bearer token clients must send; default CAIRN_API_KEY. */
   apiKey?: string;
   /**
@@ -40,6 +45,7 @@ export interface ResolvedOptions {
   host: string;
   port: number;
   dataDir: string;
+  databaseUrl: string | undefined;
   apiKey: string | undefined;
   accessKeys: Map<string, string>;
   logger: boolean;
@@ -55,6 +61,17 @@ export function isLoopback(host: string): boolean {
 }
 
 /** `id:secret,id2:secret2` → { id: secret, … }; anything malformed is a clear error. */
+function parseDatabaseUrl(url: string | undefined): string | undefined {
+  if (url === undefined || url === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new CairnError(
+      'VALIDATION',
+      `--database must be a postgres:// URL (SQLite in the data directory is the default), got ${JSON.stringify(url.split('@').pop())}`,
+    );
+  }
+  return url;
+}
+
 function parseInterval(value: number | string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) {
@@ -143,6 +160,7 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 8080,
     dataDir: o.dataDir ?? './cairn-data',
+    databaseUrl: parseDatabaseUrl(o.databaseUrl ?? process.env['CAIRN_DATABASE_URL']),
     apiKey: apiKey === '' ? undefined : apiKey,
     accessKeys,
     logger: o.logger ?? false,

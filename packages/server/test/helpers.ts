@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,15 +18,48 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * With CAIRN_TEST_POSTGRES_URL (an admin connection URL) set, every test server gets a fresh
+ * PostgreSQL database instead of SQLite: the same suite runs on both metadata backends.
+ */
+async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const admin = process.env['CAIRN_TEST_POSTGRES_URL'];
+  if (!admin) return undefined;
+  const { default: pg } = await import('pg');
+  const name = `cairn_test_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
 export async function testServer(options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
-  const s = await startServer({ port: 0, dataDir, ...options });
+  const database = options.databaseUrl === undefined ? await freshPostgres() : undefined;
+  const s = await startServer({
+    port: 0,
+    dataDir,
+    ...(database ? { databaseUrl: database.url } : {}),
+    ...options,
+  });
   return {
     url: s.url,
     api: `${s.url}/api/v1`,
     dataDir,
     async close() {
       await s.close();
+      await database?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

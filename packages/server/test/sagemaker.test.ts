@@ -120,12 +120,13 @@ describe('artifacts', () => {
 
   test('unknown ARNs are ResourceNotFound', async () => {
     const arn = 'arn:aws:sagemaker:us-east-1:000000000000:artifact/' + 'f'.repeat(32);
-    for (const p of [
-      s.sm.send(new DescribeArtifactCommand({ ArtifactArn: arn })),
-      s.sm.send(new UpdateArtifactCommand({ ArtifactArn: arn, ArtifactName: 'x' })),
-      s.sm.send(new DeleteArtifactCommand({ ArtifactArn: arn })),
+    // One at a time: a promise that rejects before it is awaited is an unhandled rejection.
+    for (const call of [
+      () => s.sm.send(new DescribeArtifactCommand({ ArtifactArn: arn })),
+      () => s.sm.send(new UpdateArtifactCommand({ ArtifactArn: arn, ArtifactName: 'x' })),
+      () => s.sm.send(new DeleteArtifactCommand({ ArtifactArn: arn })),
     ]) {
-      assert.equal(await errorCode(p), 'ResourceNotFound');
+      assert.equal(await errorCode(call()), 'ResourceNotFound');
     }
   });
 

@@ -24,16 +24,19 @@ export function serverCommand(program: Command): void {
     )
     .option('--port <port>', 'port to listen on', process.env['CAIRN_PORT'] ?? '8080')
     .option('--data <dir>', 'data directory', process.env['CAIRN_DATA_DIR'] ?? './cairn-data')
-    .option('--database <url>', 'metadata database URL (default: SQLite in the data directory)')
+    .option(
+      '--database <url>',
+      'metadata in PostgreSQL (postgres://…; or CAIRN_DATABASE_URL); default SQLite in the data directory',
+    )
     .option('--blobs <url>', 'blob store URL (default: the data directory)')
     .option('--api-key <key>', 'require this bearer token (or set CAIRN_API_KEY)')
     .option('--log', 'log every request')
     .action(
       action(async (flags: ServerFlags) => {
-        if (flags.database || flags.blobs) {
+        if (flags.blobs) {
           throw new CairnError(
             'VALIDATION',
-            '--database and --blobs are not available yet: this build runs on SQLite and local blobs only',
+            '--blobs is not available yet: blobs live in the data directory (S3 support is planned)',
           );
         }
         const port = Number(flags.port);
@@ -47,6 +50,7 @@ export function serverCommand(program: Command): void {
           host: flags.host,
           port,
           dataDir: flags.data,
+          ...(flags.database ? { databaseUrl: flags.database } : {}),
           ...(flags.apiKey ? { apiKey: flags.apiKey } : {}),
           logger: flags.log === true,
         });

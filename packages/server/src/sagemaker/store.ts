@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../store/meta/schema.js';
 import type { RunTables } from '../store/meta/run-schema.js';
 
@@ -20,7 +20,7 @@ export interface SageMakerTables {
     created_ms: number;
     updated_ms: number;
   };
-  sm_tags: { resource_arn: string; key: string; value: string };
+  sm_tags: { resource_arn: string; key: string; value: string; position: Generated<number> };
   sm_lineage_groups: {
     name: string;
     display_name: string | null;
@@ -269,15 +269,23 @@ export class SageMakerStore {
       .selectFrom('sm_tags')
       .select(['key', 'value'])
       .where('resource_arn', '=', arn)
-      .orderBy(sql`rowid`)
+      .orderBy('position')
+      .orderBy('key')
       .execute();
   }
 
   async putTags(arn: string, tags: { key: string; value: string }[]): Promise<void> {
+    const last = await this.db
+      .selectFrom('sm_tags')
+      .select((eb) => eb.fn.max('position').as('p'))
+      .where('resource_arn', '=', arn)
+      .executeTakeFirst();
+    let position = Number(last?.p ?? 0);
     for (const t of tags) {
+      position++;
       await this.db
         .insertInto('sm_tags')
-        .values({ resource_arn: arn, key: t.key, value: t.value })
+        .values({ resource_arn: arn, key: t.key, value: t.value, position })
         .onConflict((oc) => oc.columns(['resource_arn', 'key']).doUpdateSet({ value: t.value }))
         .execute();
     }

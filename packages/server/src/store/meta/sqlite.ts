@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { migrationProvider } from './migrations/index.js';
+import { Kysely, SqliteDialect } from 'kysely';
+import { migrate } from './migrate.js';
 import type { Database as Schema } from './schema.js';
 import { KyselyMetaStore } from './kysely-meta-store.js';
 
@@ -13,18 +13,7 @@ export async function openSqliteDatabase(file: string): Promise<Kysely<Schema>> 
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const { error, results } = await new Migrator({
-    db,
-    provider: migrationProvider,
-    // Migration numbers are reserved per feature and may land out of order (003 before 002).
-    allowUnorderedMigrations: true,
-  }).migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    await db.destroy();
-    throw new Error(`database migration ${failed} failed: ${String(error)}`);
-  }
-  return db;
+  return migrate(db);
 }
 
 export async function openSqliteMetaStore(file: string): Promise<KyselyMetaStore> {

@@ -1,27 +1,28 @@
 import { sql, type Kysely } from 'kysely';
+import { codePointText, idColumn, idType } from '../dialect.js';
 
 // Migrations see the database as it was when they were written, not today's schema types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('entities')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-    .addColumn('name', 'text', (c) => c.notNull().unique())
+    .addColumn('id', idType(db), idColumn(db))
+    .addColumn('name', 'text', (c) => codePointText(db)(c.notNull().unique()))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
   await db.schema
     .createTable('projects')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', idType(db), idColumn(db))
     .addColumn('entity_id', 'integer', (c) => c.notNull().references('entities.id'))
-    .addColumn('path', 'text', (c) => c.notNull())
+    .addColumn('path', 'text', (c) => codePointText(db)(c.notNull()))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('projects_entity_path', ['entity_id', 'path'])
     .execute();
   await db.schema
     .createTable('collections')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', idType(db), idColumn(db))
     .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id'))
-    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => codePointText(db)(c.notNull()))
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('description', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
@@ -66,7 +67,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('entries')
     .addColumn('version_id', 'text', (c) => c.notNull().references('versions.id'))
-    .addColumn('path', 'text', (c) => c.notNull())
+    .addColumn('path', 'text', (c) => codePointText(db)(c.notNull()))
     .addColumn('digest', 'text', (c) => c.notNull())
     .addColumn('size', 'bigint', (c) => c.notNull())
     .addColumn('sha256', 'text')

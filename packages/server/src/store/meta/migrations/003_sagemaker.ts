@@ -21,8 +21,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('status', 'text')
     .addColumn('properties', 'text', (c) => c.notNull())
     .addColumn('metadata_properties', 'text')
-    .addColumn('created_ms', 'integer', (c) => c.notNull())
-    .addColumn('updated_ms', 'integer', (c) => c.notNull())
+    .addColumn('created_ms', 'bigint', (c) => c.notNull())
+    .addColumn('updated_ms', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema
     .createIndex('sm_entities_kind_created')
@@ -41,7 +41,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('name', 'text', (c) => c.primaryKey())
     .addColumn('display_name', 'text')
     .addColumn('description', 'text')
-    .addColumn('created_ms', 'integer', (c) => c.notNull())
+    .addColumn('created_ms', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema
     .createIndex('associations_created')

@@ -5,6 +5,7 @@ import * as m003 from './003_sagemaker.js';
 import * as m005 from './005_gc.js';
 import * as m006 from './006_ttl.js';
 import * as m007 from './007_links.js';
+import * as m008 from './008_tag_order.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '005_gc': m005,
   '006_ttl': m006,
   '007_links': m007,
+  '008_tag_order': m008,
 };
 
 export const migrationProvider: MigrationProvider = {

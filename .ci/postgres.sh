@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Starts a throwaway PostgreSQL cluster on 127.0.0.1:5433 for the test suite and prints its
+# admin URL. Needs Debian's postgresql package; runs the server as the `postgres` user.
+set -euo pipefail
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+dir=$(mktemp -d /tmp/cairn-pg-XXXXXX)
+chown postgres "$dir"
+su postgres -c "$bin/initdb -D $dir/data -A trust -U postgres" >/dev/null
+su postgres -c "$bin/pg_ctl -D $dir/data -l $dir/log -w -o '-p 5433 -k $dir -c listen_addresses=127.0.0.1 -c fsync=off' start" >/dev/null
+echo "postgres://postgres@127.0.0.1:5433/postgres"
