@@ -9,6 +9,7 @@ export type GcOptions = GcRequest;
 export type { GcReport };
 
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
+const DELETE_CONCURRENCY = 16;
 
 function keyParts(key: string): { sha: string | null; pack: string | null } {
   const m = /^(blobs|packs)\/[0-9a-f]{2}\/([0-9a-f]+)$/.exec(key);
@@ -104,13 +105,22 @@ export class GcService {
 
     // 4. Bytes: retired long enough ago, and still named by nothing.
     const due = new Date(started - graceMs).toISOString();
-    for (const key of await this.meta.retiredObjects(due)) {
+    const retiredDue = (await this.meta.retiredObjects(due)).map((key) => {
       const { sha, pack } = keyParts(key);
-      if (await this.meta.releaseRetired(key, sha, pack)) {
-        await this.store.delete(key);
-        report.objectsDeleted++;
-      }
-    }
+      return { key, standaloneSha: sha, packId: pack };
+    });
+    const deletable = await this.meta.releaseRetired(retiredDue);
+    // Deletes are independent and mostly wait on the store: run a few at a time.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(DELETE_CONCURRENCY, deletable.length) }, async () => {
+        while (next < deletable.length) {
+          const key = deletable[next++] as string;
+          await this.store.delete(key);
+          report.objectsDeleted++;
+        }
+      }),
+    );
     report.durationMs = Date.now() - started;
     return report;
   }

@@ -727,31 +727,31 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async releaseRetired(
-    key: string,
-    standaloneSha: string | null,
-    packId: string | null,
-  ): Promise<boolean> {
+    keys: { key: string; standaloneSha: string | null; packId: string | null }[],
+  ): Promise<string[]> {
     return this.transaction(async (tx) => {
-      const db = (tx as KyselyMetaStore).db;
-      await db.deleteFrom('retired_objects').where('key', '=', key).execute();
-      if (standaloneSha !== null) {
-        const row = await db
-          .selectFrom('blobs')
-          .select('sha256')
-          .where('sha256', '=', standaloneSha)
-          .where('pack_id', 'is', null)
-          .executeTakeFirst();
-        if (row) return false;
+      const store = tx as KyselyMetaStore;
+      const out: string[] = [];
+      for (const part of chunks(keys)) {
+        await store.db
+          .deleteFrom('retired_objects')
+          .where(
+            'key',
+            'in',
+            part.map((k) => k.key),
+          )
+          .execute();
+        const shas = part.flatMap((k) => (k.standaloneSha === null ? [] : [k.standaloneSha]));
+        const packs = part.flatMap((k) => (k.packId === null ? [] : [k.packId]));
+        const indexed = await store.indexedStandalone(shas);
+        const known = await store.knownPacks(packs);
+        for (const k of part) {
+          if (k.standaloneSha !== null && indexed.has(k.standaloneSha)) continue;
+          if (k.packId !== null && known.has(k.packId)) continue;
+          out.push(k.key);
+        }
       }
-      if (packId !== null) {
-        const row = await db
-          .selectFrom('packs')
-          .select('id')
-          .where('id', '=', packId)
-          .executeTakeFirst();
-        if (row) return false;
-      }
-      return true;
+      return out;
     });
   }
 

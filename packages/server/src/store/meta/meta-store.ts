@@ -195,14 +195,12 @@ export interface MetaStore {
   retireObjects(keys: string[], at: string): Promise<void>;
   retiredObjects(before: string): Promise<string[]>;
   /**
-   * Drops the retirement of `key` and says whether its bytes may be deleted: false when an index
-   * row (a blob stored alone under it, or a pack row) names it again.
+   * Drops the retirement of these keys in one transaction and returns those whose bytes may be
+   * deleted: the ones no index row (a blob stored alone under it, a pack row) names again.
    */
   releaseRetired(
-    key: string,
-    standaloneSha: string | null,
-    packId: string | null,
-  ): Promise<boolean>;
+    keys: { key: string; standaloneSha: string | null; packId: string | null }[],
+  ): Promise<string[]>;
   /** Whether any blob row or pack row names these (for the orphan scan). */
   indexedStandalone(sha256s: string[]): Promise<Set<string>>;
   knownPacks(packIds: string[]): Promise<Set<string>>;
