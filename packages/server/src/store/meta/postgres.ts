@@ -11,6 +11,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 /** Connects to PostgreSQL (`postgres://user:pass@host:port/db`) and brings the schema up to date. */
 export async function openPostgresDatabase(url: string): Promise<Kysely<Database>> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection the database drops (restart, failover, admin) surfaces here; the pool
+  // discards it and opens a new one on demand. Unhandled, it would crash the process.
+  pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
     client.release();
