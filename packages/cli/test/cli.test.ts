@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '@cairn/server';
+import { runCli, type CliRun } from './run-cli.js';
 
 const bin = fileURLToPath(new URL('../bin/cairn.js', import.meta.url));
 let server: RunningServer;
@@ -21,37 +22,12 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-  json: Record<string, unknown>;
-}
-
-// The server runs in this process, so the CLI must run asynchronously (spawnSync would block
-// the server it talks to).
-async function cairn(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: {
-      ...process.env,
-      CAIRN_URL: server.url,
-      CAIRN_ENTITY: 'alice',
-      CAIRN_CACHE_DIR: join(work, 'cache'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function cairn(...args: string[]): Promise<CliRun> {
+  return runCli(args, {
+    CAIRN_URL: server.url,
+    CAIRN_ENTITY: 'alice',
+    CAIRN_CACHE_DIR: join(work, 'cache'),
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
-  } catch {
-    // human output
-  }
-  return { code, out, err, json };
 }
 
 test('put, ls, get, verify and rm a directory as a user would', async () => {

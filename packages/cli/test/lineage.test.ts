@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runCli, type CliRun } from './run-cli.js';
 import { startServer, type RunningServer } from '@cairn/server';
 import { Artifact, Cairn, type LineageGraph, type Run } from '@cairn/sdk';
 
-const bin = fileURLToPath(new URL('../bin/cairn.js', import.meta.url));
 let server: RunningServer;
 let work: string;
 let prep: Run;
@@ -43,26 +41,13 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-// The server runs in this process, so the CLI must run asynchronously.
-async function cairnCli(
-  ...args: string[]
-): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: {
-      ...process.env,
-      CAIRN_URL: server.url,
-      CAIRN_ENTITY: 'alice',
-      CAIRN_PROJECT: 'vision',
-      CAIRN_CACHE_DIR: join(work, 'cache'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function cairnCli(...args: string[]): Promise<CliRun> {
+  return runCli(args, {
+    CAIRN_URL: server.url,
+    CAIRN_ENTITY: 'alice',
+    CAIRN_PROJECT: 'vision',
+    CAIRN_CACHE_DIR: join(work, 'cache'),
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
-  return { code, out, err };
 }
 
 test('cairn lineage prints a readable tree upstream and downstream', async () => {
