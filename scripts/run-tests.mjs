@@ -4,7 +4,7 @@
 // contains "sdk".
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -35,15 +35,44 @@ function run(list, env) {
   return result.status ?? 1;
 }
 
-// Pass 1: everything on the embedded default (SQLite). Pass 2, when CAIRN_TEST_POSTGRES_URL
-// names a PostgreSQL server (.ci/run starts one): the server suite again on PostgreSQL.
+/** Starts scripts/s3rver.mjs with the test bucket; resolves to its URL and a stop function. */
+function startS3() {
+  const child = spawn(process.execPath, [join(root, 'scripts/s3rver.mjs'), 'cairn-test'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b.toString();
+      const m = /s3 listening on (\S+)/.exec(out);
+      if (m) resolve({ url: m[1], stop: () => child.kill('SIGTERM') });
+    });
+    child.once('exit', (code) => reject(new Error(`s3rver exited early (${code})`)));
+  });
+}
+
+// Pass 1: everything on the embedded default (SQLite, blobs in the data directory). Pass 2: the
+// server suite again on the multi-machine setup: blobs on S3 (an s3rver this script starts on
+// loopback; CAIRN_TEST_S3=0 skips it) and, when CAIRN_TEST_POSTGRES_URL names a PostgreSQL
+// server (.ci/run starts one), metadata in PostgreSQL.
 const postgres = process.env.CAIRN_TEST_POSTGRES_URL;
+const withS3 = process.env.CAIRN_TEST_S3 !== '0';
 const sqliteEnv = { ...process.env };
 delete sqliteEnv.CAIRN_TEST_POSTGRES_URL;
+delete sqliteEnv.CAIRN_TEST_S3_URL;
 let status = run(files, sqliteEnv);
 const serverFiles = files.filter((f) => f.startsWith('packages/server/'));
-if (status === 0 && postgres && serverFiles.length > 0) {
-  console.log('\n# the server suite again, on PostgreSQL\n');
-  status = run(serverFiles, process.env);
+if (status === 0 && (postgres || withS3) && serverFiles.length > 0) {
+  const s3 = withS3 ? await startS3() : undefined;
+  const names = [postgres ? 'PostgreSQL' : 'SQLite', s3 ? 'S3 (s3rver)' : 'local blobs'];
+  console.log(`\n# the server suite again, on ${names.join(' + ')}\n`);
+  try {
+    status = run(serverFiles, {
+      ...(postgres ? process.env : sqliteEnv),
+      ...(s3 ? { CAIRN_TEST_S3_URL: s3.url } : {}),
+    });
+  } finally {
+    s3?.stop();
+  }
 }
 process.exit(status);

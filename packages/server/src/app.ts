@@ -22,7 +22,7 @@ import { GcService } from './service/gc-service.js';
 import { createLineageServices } from './service/lineage-setup.js';
 import { UploadService } from './service/upload-service.js';
 import { VersionService } from './service/version-service.js';
-import { FsBlobStore } from './store/blob/fs-blob-store.js';
+import { openBlobStore } from './store/blob/open-blob-store.js';
 import { sageMakerRoutes } from './sagemaker/router.js';
 import { KyselyMetaStore } from './store/meta/kysely-meta-store.js';
 import { openPostgresDatabase } from './store/meta/postgres.js';
@@ -39,7 +39,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     ? await openPostgresDatabase(o.databaseUrl)
     : await openSqliteDatabase(join(o.dataDir, 'cairn.db'));
   const meta = new KyselyMetaStore(db);
-  const store = await FsBlobStore.open(o.dataDir).catch(async (err: unknown) => {
+  const store = await openBlobStore(o.dataDir, o.s3).catch(async (err: unknown) => {
     await meta.close();
     throw err;
   });

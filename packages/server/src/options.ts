@@ -1,4 +1,5 @@
 import { CairnError, DEFAULT_ACCOUNT, DEFAULT_REGION } from '@cairn/core';
+import { parseS3Location, type S3Location } from './store/blob/s3-location.js';
 
 export interface ServerOptions {
   /** Address to bind; default 127.0.0.1. Anything but loopback requires an API key. */
@@ -39,6 +40,22 @@ export interface ServerOptions {
   /** Region and account used in ARNs. */
   region?: string;
   account?: string;
+  /**
+   * Blob bytes in an S3-compatible bucket: `s3://bucket/prefix`; default CAIRN_BLOBS_URL, else
+   * the data directory. The s3* options (or CAIRN_S3_*) say how to reach it; credentials come
+   * from the AWS SDK's default chain (AWS_ACCESS_KEY_ID…, ~/.aws, instance roles).
+   */
+  blobsUrl?: string;
+  /** Custom S3 endpoint (MinIO, R2, …); default CAIRN_S3_ENDPOINT, else AWS. */
+  s3Endpoint?: string;
+  /** Endpoint put into presigned URLs for clients; default CAIRN_S3_PUBLIC_ENDPOINT, else s3Endpoint. */
+  s3PublicEndpoint?: string;
+  /** Default CAIRN_S3_REGION, else AWS_REGION, else us-east-1. */
+  s3Region?: string;
+  /** Path-style addressing (MinIO and most self-hosted stores); default CAIRN_S3_FORCE_PATH_STYLE. */
+  s3ForcePathStyle?: boolean;
+  /** Clients move bytes straight to and from the bucket (presigned URLs); default true (CAIRN_S3_DIRECT). */
+  s3Direct?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -54,6 +71,21 @@ export interface ResolvedOptions {
   gcIntervalMs: number;
   region: string;
   account: string;
+  /** The bucket holding blobs, or undefined for the data directory. */
+  s3: S3Location | undefined;
+}
+
+function resolveS3(o: ServerOptions): S3Location | undefined {
+  const url = o.blobsUrl ?? process.env['CAIRN_BLOBS_URL'];
+  if (url === undefined || url === '') return undefined;
+  const env = (name: string): string | undefined => process.env[name] || undefined;
+  return parseS3Location(url, {
+    endpoint: o.s3Endpoint ?? env('CAIRN_S3_ENDPOINT'),
+    publicEndpoint: o.s3PublicEndpoint ?? env('CAIRN_S3_PUBLIC_ENDPOINT'),
+    region: o.s3Region ?? env('CAIRN_S3_REGION'),
+    forcePathStyle: o.s3ForcePathStyle ?? env('CAIRN_S3_FORCE_PATH_STYLE'),
+    direct: o.s3Direct ?? env('CAIRN_S3_DIRECT'),
+  });
 }
 
 export function isLoopback(host: string): boolean {
@@ -175,6 +207,7 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     ),
     region: o.region ?? DEFAULT_REGION,
     account: o.account ?? DEFAULT_ACCOUNT,
+    s3: resolveS3(o),
   };
   if (!isLoopback(resolved.host) && !resolved.apiKey && resolved.accessKeys.size === 0) {
     throw new CairnError(

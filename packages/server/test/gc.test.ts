@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { readdir, writeFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ManifestBody } from '@cairn/core';
 import { json, logFiles, post, sha256, testServer, type TestServer } from './helpers.js';
@@ -28,16 +26,7 @@ const missing = async (blobs: string[]) =>
 const del = (id: string) =>
   fetch(`${s.api}/versions/${id}?deleteAliases=true`, { method: 'DELETE' });
 
-async function objects(): Promise<string[]> {
-  const out: string[] = [];
-  for (const top of ['blobs', 'packs']) {
-    const dir = join(s.dataDir, 'objects', top);
-    for (const shard of await readdir(dir).catch(() => [])) {
-      for (const f of await readdir(join(dir, shard))) out.push(`${top}/${shard}/${f}`);
-    }
-  }
-  return out.sort();
-}
+const objects = (): Promise<string[]> => s.objects();
 
 async function downloadAll(id: string): Promise<Record<string, string>> {
   const m = await json<ManifestBody>(fetch(`${s.api}/versions/${id}/manifest`));
@@ -124,9 +113,7 @@ test('an upload session pins its blobs: a sweep between start and commit breaks 
 });
 
 test('objects nobody indexed (a crash mid-write) are found and deleted', async () => {
-  const dir = join(s.dataDir, 'objects', 'packs', 'ff');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'ff00000000000000000000000000dead'), 'orphaned bytes');
+  await s.writeObject('packs/ff/ff00000000000000000000000000dead', Buffer.from('orphaned bytes'));
   const r = await gc();
   assert.ok(r.orphansFound >= 1);
   assert.ok(!(await objects()).includes('packs/ff/ff00000000000000000000000000dead'));

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import {
   FRAMES_CONTENT_TYPE,
   encodeFrameHeader,
@@ -10,12 +10,52 @@ import {
   type UploadSession,
 } from '@cairn/core';
 import { startServer, type ServerOptions } from '@cairn/server';
+import { S3BlobStore } from '../src/store/blob/s3-blob-store.js';
+import type { S3Location } from '../src/store/blob/s3-location.js';
+import { testS3 } from './s3.js';
 
 export interface TestServer {
   url: string;
   api: string;
   dataDir: string;
+  /** The bucket location when blobs live on S3 (CAIRN_TEST_S3_URL), else undefined. */
+  s3: S3Location | undefined;
+  /** Every object key of the blob store (`blobs/ab/…`, `packs/cd/…`), sorted. */
+  objects(): Promise<string[]>;
+  /** Total size of every object of the blob store. */
+  storedBytes(): Promise<number>;
+  /** Puts bytes under a key behind the server's back (an orphan, a corrupt object). */
+  writeObject(key: string, bytes: Uint8Array): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * With CAIRN_TEST_S3_URL set (scripts/run-tests.mjs starts s3rver for its second pass), every
+ * test server keeps its blobs under a fresh prefix of the test bucket instead of its data dir.
+ */
+async function freshS3(): Promise<S3Location | undefined> {
+  if (!process.env['CAIRN_TEST_S3_URL']) return undefined;
+  return (await testS3()).location(process.env['CAIRN_TEST_S3_DIRECT'] !== '0');
+}
+
+/** Options that point a server at an S3 location. */
+export function s3ServerOptions(loc: S3Location): ServerOptions {
+  return {
+    blobsUrl: `s3://${loc.bucket}/${loc.prefix}`,
+    ...(loc.endpoint ? { s3Endpoint: loc.endpoint } : {}),
+    s3ForcePathStyle: loc.forcePathStyle,
+    s3Region: loc.region,
+    s3Direct: loc.direct,
+  };
+}
+
+async function fsObjects(dataDir: string): Promise<string[]> {
+  const dir = join(dataDir, 'objects');
+  const all = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return all
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
+    .sort();
 }
 
 /**
@@ -47,18 +87,58 @@ async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } |
 export async function testServer(options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
   const database = options.databaseUrl === undefined ? await freshPostgres() : undefined;
+  const s3 = options.blobsUrl === undefined ? await freshS3() : undefined;
   const s = await startServer({
     port: 0,
     dataDir,
     ...(database ? { databaseUrl: database.url } : {}),
+    ...(s3 ? s3ServerOptions(s3) : {}),
     ...options,
   });
+  let bucket: Promise<S3BlobStore> | undefined;
+  const inBucket = (): Promise<S3BlobStore> => (bucket ??= S3BlobStore.open(s3 as S3Location));
+  const objects = async (): Promise<string[]> => {
+    if (!s3) return fsObjects(dataDir);
+    const out: string[] = [];
+    for (const prefix of ['blobs', 'packs']) {
+      for await (const k of (await inBucket()).list(prefix)) out.push(k);
+    }
+    return out.sort();
+  };
   return {
     url: s.url,
     api: `${s.url}/api/v1`,
     dataDir,
+    s3,
+    objects,
+    async storedBytes() {
+      let total = 0;
+      for (const key of await objects()) {
+        total += s3
+          ? ((await (await inBucket()).head(key)) ?? 0)
+          : (await stat(join(dataDir, 'objects', ...key.split('/')))).size;
+      }
+      return total;
+    },
+    async writeObject(key, bytes) {
+      if (s3) {
+        await (
+          await inBucket()
+        ).put(
+          key,
+          (async function* () {
+            yield bytes;
+          })(),
+        );
+        return;
+      }
+      const path = join(dataDir, 'objects', ...key.split('/'));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, bytes);
+    },
     async close() {
       await s.close();
+      await (await bucket)?.close();
       await database?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },

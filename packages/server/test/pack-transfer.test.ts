@@ -1,8 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { FRAMES_CONTENT_TYPE, FrameParser } from '@cairn/core';
 import { frames, json, post, putPack, sha256, testServer } from './helpers.js';
 import type { TestServer } from './helpers.js';
@@ -15,15 +13,7 @@ after(async () => {
   await s.close();
 });
 
-async function storedBytes(): Promise<number> {
-  let total = 0;
-  for (const e of await readdir(join(s.dataDir, 'objects'), {
-    recursive: true,
-    withFileTypes: true,
-  }))
-    if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
-  return total;
-}
+const storedBytes = (): Promise<number> => s.storedBytes();
 
 async function batch(hashes: string[]): Promise<Map<string, Buffer>> {
   const res = await post(`${s.api}/blobs/batch`, { sha256: hashes });

@@ -31,7 +31,7 @@ async function files(dir: string): Promise<string[]> {
     .sort();
 }
 
-const objects = () => files(join(s.dataDir, 'objects'));
+const objects = (): Promise<string[]> => s.objects();
 
 function putBlob(bytes: Uint8Array | string, sha = sha256(bytes)): Promise<Response> {
   return fetch(`${s.api}/blobs/${sha}`, {
@@ -66,10 +66,7 @@ test('round trip: small files in one pack, a large file alone, bytes back exactl
   const packed = await json<{ stored: { sha256: string }[] }>(putPack(s.api, Object.values(small)));
   assert.equal(packed.stored.length, 50);
   const added = (await objects()).filter((o) => !before.includes(o));
-  assert.ok(
-    added.includes(join('blobs', sha256(big).slice(0, 2), sha256(big))),
-    'big stands alone',
-  );
+  assert.ok(added.includes(`blobs/${sha256(big).slice(0, 2)}/${sha256(big)}`), 'big stands alone');
   assert.equal(added.filter((o) => o.startsWith('packs')).length, 1, 'fifty small blobs, one pack');
   assert.equal(added.length, 2);
 
@@ -156,7 +153,9 @@ test('a request with one lying frame stores nothing, not even its honest frames'
   );
   assert.equal(missing.missing.length, 2);
   assert.deepEqual(await objects(), before, 'no object left behind');
-  assert.deepEqual(await files(join(s.dataDir, 'tmp')), []);
+  // On the filesystem the temp file is gone too (S3 has no temp objects: an unfinished write
+  // is an aborted multipart upload, never visible).
+  if (!s.s3) assert.deepEqual(await files(join(s.dataDir, 'tmp')), []);
 
   const put = await putBlob('the real bytes', sha256('claimed bytes'));
   assert.equal(put.status, 400);

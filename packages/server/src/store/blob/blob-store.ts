@@ -42,3 +42,25 @@ export interface BlobStore {
   list(prefix: string): AsyncIterable<string>;
   close(): Promise<void>;
 }
+
+/**
+ * A store clients can reach themselves (S3): the server hands out presigned URLs, clients move
+ * the bytes, and the server verifies an uploaded object before anything references it.
+ */
+export interface DirectBlobStore {
+  /** A URL that accepts one PUT of the object's bytes for this long. */
+  presignPut(key: string, expiresInSeconds: number): Promise<string>;
+  /** A URL that answers GET (with an optional Range header) for this long. */
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+  /** Copies an object inside the store, without its bytes passing through the server. */
+  copy(from: string, to: string): Promise<void>;
+}
+
+export function isDirect(store: BlobStore): store is BlobStore & DirectBlobStore {
+  const s = store as Partial<DirectBlobStore>;
+  return (
+    typeof s.presignPut === 'function' &&
+    typeof s.presignGet === 'function' &&
+    typeof s.copy === 'function'
+  );
+}
