@@ -369,3 +369,66 @@ export interface LinkRequest {
   target: string;
   aliases?: string[];
 }
+
+// ---- Direct transfer: clients move bytes to and from the object store ----------------------
+/*
+ * When blobs live in an object store clients can reach (S3 with presigned URLs), the server only
+ * signs and verifies; the bytes go between client and bucket:
+ *   GET  /direct                                               -> DirectTransferInfo
+ *   POST /direct/uploads/:id/targets   DirectUploadRequest     -> DirectUploadTargets
+ *   POST /direct/uploads/:id/complete  DirectUploadComplete    -> { stored: BlobInfo[] }
+ *   POST /direct/blobs/locate          { sha256: string[] }    -> BlobLocations
+ * A target accepts one `PUT` of the object's bytes, with a Content-Length: a pack is a framed
+ * stream exactly as `POST /packs` takes it, a large blob its raw bytes. `complete` makes the
+ * server copy each uploaded object to a key no client can write, read it back and check every
+ * SHA-256 and size; only then are its blobs indexed (a mismatch indexes nothing and deletes the
+ * object). A location's bytes are `[offset, offset + size)` of the object at `url`: fetch them
+ * with `GET` and a `Range` header. Without direct transfer (the filesystem store) GET /direct
+ * answers `{ enabled: false }` and everything goes through the blob routes above.
+ */
+export interface DirectTransferInfo {
+  enabled: boolean;
+  /** Largest object one target accepts; bigger blobs go through `PUT /blobs/:sha256`. */
+  maxObjectBytes: number;
+}
+
+export interface DirectUploadRequest {
+  /** How many packs the client will PUT. */
+  packs: number;
+  /** Large blobs, each PUT alone. */
+  blobs: { sha256: string; size: number }[];
+}
+
+export interface DirectTarget {
+  /** Names the uploaded object in `complete`. */
+  id: string;
+  /** Presigned URL for one PUT. */
+  url: string;
+}
+
+export interface DirectUploadTargets {
+  /** The URLs stop working after this. */
+  expiresAt: string;
+  packs: DirectTarget[];
+  /** In the order of the request's `blobs`. */
+  blobs: (DirectTarget & { sha256: string })[];
+}
+
+export interface DirectUploadComplete {
+  /** Ids of pack targets that were PUT. */
+  packs?: string[];
+  /** Large-blob targets that were PUT, with the SHA-256 their bytes must have. */
+  blobs?: { id: string; sha256: string }[];
+}
+
+export interface BlobLocation {
+  sha256: string;
+  size: number;
+  url: string;
+  offset: number;
+}
+
+export interface BlobLocations {
+  expiresAt: string;
+  items: BlobLocation[];
+}

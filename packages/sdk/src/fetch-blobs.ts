@@ -1,5 +1,6 @@
 import { CairnError, FRAMES_CONTENT_TYPE, FrameParser } from '@cairn/core';
 import type { BlobWriter } from './cache.js';
+import { directTransfer, fetchDirect } from './direct-transfer.js';
 import type { HttpClient } from './http.js';
 import { runPool } from './pool.js';
 import type { ProgressReporter } from './progress.js';
@@ -130,6 +131,10 @@ export async function fetchBlobs(
 ): Promise<void> {
   const batchProgress = progress;
   sinkFor = countingSink(sinkFor, progress);
+  // Straight from the server's object store when it offers that.
+  if (blobs.length > 0 && (await directTransfer(http))) {
+    return fetchDirect(http, blobs, sinkFor, putBytes, batchProgress);
+  }
   const small = blobs.filter((b) => b.size < BATCH_BLOB_BYTES);
   const large = blobs.filter((b) => b.size >= BATCH_BLOB_BYTES);
   await Promise.all([

@@ -15,6 +15,7 @@ import type {
   UploadStart,
   VersionInfo,
 } from '@cairn/core';
+import { directTransfer, uploadDirect } from './direct-transfer.js';
 import { hashBytes } from './hashing.js';
 import type { HttpClient } from './http.js';
 import { runPool } from './pool.js';
@@ -239,8 +240,16 @@ export async function uploadAndCommit(
     const packs = groupPacks(small);
     stats.packs = packs.length;
     stats.largeBlobs = large.length;
+    // With direct transfer the bytes go straight to the object store, and the pools below idle.
+    const direct = await directTransfer(http);
+    if (direct) {
+      await uploadDirect(http, direct, session.uploadId, packs, large, progress, {
+        packBody: (pack) => Readable.from(packStream(pack, progress), { objectMode: false }),
+        viaServer: (f) => putLarge(http, f, progress),
+      });
+    }
     await Promise.all([
-      runPool(packs, PACK_CONCURRENCY, async (pack) => {
+      runPool(direct ? [] : packs, PACK_CONCURRENCY, async (pack) => {
         await http.sendStream<{ stored: BlobInfo[] }>(
           'POST',
           '/packs',
@@ -248,7 +257,7 @@ export async function uploadAndCommit(
           FRAMES_CONTENT_TYPE,
         );
       }),
-      runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress)),
+      runPool(direct ? [] : large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress)),
     ]);
     progress.done();
     new ProgressReporter(onProgress, 'committing', 0, 0);

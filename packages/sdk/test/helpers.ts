@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { startServer } from '@cairn/server';
+import { startServer, type ServerOptions } from '@cairn/server';
 import { Cairn } from '../src/index.js';
 import type { CairnOptions } from '../src/index.js';
 import { tempDir } from './fs-helpers.js';
@@ -15,9 +15,9 @@ export interface TestEnv {
 }
 
 /** A real server on an ephemeral port with a temp data dir, and clients with temp caches. */
-export async function startEnv(): Promise<TestEnv> {
+export async function startEnv(options: ServerOptions = {}): Promise<TestEnv> {
   const dataDir = await tempDir('cairn-sdk-data-');
-  const server = await startServer({ port: 0, dataDir, logger: false });
+  const server = await startServer({ port: 0, dataDir, logger: false, ...options });
   const dirs = [dataDir];
   const env: TestEnv = {
     url: server.url,

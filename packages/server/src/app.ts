@@ -23,6 +23,9 @@ import { createLineageServices } from './service/lineage-setup.js';
 import { UploadService } from './service/upload-service.js';
 import { VersionService } from './service/version-service.js';
 import { openBlobStore } from './store/blob/open-blob-store.js';
+import { isDirect } from './store/blob/blob-store.js';
+import { directRoutes } from './http/direct.js';
+import { DirectService } from './service/direct-service.js';
 import { sageMakerRoutes } from './sagemaker/router.js';
 import { KyselyMetaStore } from './store/meta/kysely-meta-store.js';
 import { openPostgresDatabase } from './store/meta/postgres.js';
@@ -52,6 +55,8 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     gc: new GcService(meta, store, () => versions.expire()),
   };
   const lineage = createLineageServices(db, o, services.versions);
+  // Presigned transfers only where clients can reach the store and the operator allows it.
+  const direct = new DirectService(meta, isDirect(store) && o.s3?.direct ? store : undefined);
 
   const app = Fastify({
     logger: o.logger,
@@ -97,6 +102,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
       blobRoutes(api, services);
       uploadRoutes(api, services);
       gcRoutes(api, services);
+      directRoutes(api, direct);
       registryRoutes(api, new RegistryService(meta));
       runRoutes(api, lineage);
       lineageRoutes(api, lineage);

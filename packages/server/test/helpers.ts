@@ -84,10 +84,14 @@ async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } |
   };
 }
 
-export async function testServer(options: ServerOptions = {}): Promise<TestServer> {
+/** A server on an ephemeral port; `onS3` puts its blobs there whatever the run's backends. */
+export async function testServer(
+  options: ServerOptions = {},
+  onS3?: S3Location,
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
   const database = options.databaseUrl === undefined ? await freshPostgres() : undefined;
-  const s3 = options.blobsUrl === undefined ? await freshS3() : undefined;
+  const s3 = onS3 ?? (options.blobsUrl === undefined ? await freshS3() : undefined);
   const s = await startServer({
     port: 0,
     dataDir,

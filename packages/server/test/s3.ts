@@ -11,12 +11,30 @@ export const TEST_BUCKET = 'cairn-test';
 interface S3rverLike {
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
+  httpServer: {
+    on(
+      event: 'request',
+      fn: (req: { method?: string; url?: string; headers: Record<string, unknown> }) => void,
+    ): void;
+  };
+}
+
+/** One request the store received: who sent it tells presigned client traffic from the server's. */
+export interface S3Request {
+  method: string;
+  path: string;
+  /** True for the AWS SDK (the Cairn server); false for a presigned URL used by a client. */
+  fromSdk: boolean;
+  /** A CopyObject (a PUT naming its source; no bytes in the request). */
+  copy: boolean;
 }
 
 export interface TestS3 {
   endpoint: string;
   /** A location under a fresh prefix of the test bucket. */
   location(direct?: boolean): S3Location;
+  /** Requests received so far (only for an s3rver of this process's own; else empty). */
+  requests: S3Request[];
   close(): Promise<void>;
 }
 
@@ -42,15 +60,16 @@ function locationOf(endpoint: string, direct: boolean): S3Location {
 
 /**
  * The S3 server of the run (CAIRN_TEST_S3_URL, started by scripts/run-tests.mjs) or, without
- * one, an s3rver of this test file's own on an ephemeral loopback port.
+ * one (or with `own`), an s3rver of this test file's own on an ephemeral loopback port.
  */
-export async function testS3(): Promise<TestS3> {
+export async function testS3(own = false): Promise<TestS3> {
   useS3rverCredentials();
   const shared = process.env['CAIRN_TEST_S3_URL'];
-  if (shared) {
+  if (shared && !own) {
     return {
       endpoint: shared,
       location: (d = true) => locationOf(shared, d),
+      requests: [],
       close: async () => {},
     };
   }
@@ -66,9 +85,19 @@ export async function testS3(): Promise<TestS3> {
   });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
+  const requests: S3Request[] = [];
+  server.httpServer.on('request', (req) => {
+    requests.push({
+      method: req.method ?? '',
+      path: (req.url ?? '').split('?')[0] ?? '',
+      fromSdk: /aws-sdk/i.test(String(req.headers['user-agent'] ?? '')),
+      copy: req.headers['x-amz-copy-source'] !== undefined,
+    });
+  });
   return {
     endpoint,
     location: (d = true) => locationOf(endpoint, d),
+    requests,
     async close() {
       await server.close();
       await rm(directory, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CairnError, newId, type GcReport, type GcRequest } from '@cairn/core';
-import type { BlobStore } from '../store/blob/blob-store.js';
+import { isDirect, type BlobStore } from '../store/blob/blob-store.js';
 import type { BlobRecord, MetaStore } from '../store/meta/meta-store.js';
 import { PACK_TARGET_BYTES, blobKey, packKey } from './blob-service.js';
 
@@ -103,6 +103,16 @@ export class GcService {
     await this.meta.retireObjects(orphans, at);
     report.orphansFound = orphans.length;
 
+    // 3b. Objects clients PUT through presigned URLs but never completed: staged under their
+    //     upload, which a commit never reads; once the upload is gone (aborted or expired after
+    //     24 h) nothing ever will.
+    if (isDirect(this.store)) {
+      const stale = await this.abandonedStaged(at);
+      for (const key of stale) await this.store.delete(key);
+      report.orphansFound += stale.length;
+      report.objectsDeleted += stale.length;
+    }
+
     // 4. Bytes: retired long enough ago, and still named by nothing.
     const due = new Date(started - graceMs).toISOString();
     const retiredDue = (await this.meta.retiredObjects(due)).map((key) => {
@@ -123,6 +133,22 @@ export class GcService {
     );
     report.durationMs = Date.now() - started;
     return report;
+  }
+
+  private async abandonedStaged(at: string): Promise<string[]> {
+    const byUpload = new Map<string, string[]>();
+    for await (const key of this.store.list('incoming')) {
+      const uploadId = key.split('/')[1] ?? '';
+      const list = byUpload.get(uploadId);
+      if (list) list.push(key);
+      else byUpload.set(uploadId, [key]);
+    }
+    const stale: string[] = [];
+    for (const [uploadId, keys] of byUpload) {
+      const u = await this.meta.getUpload(uploadId);
+      if (!u || u.expiresAt < at) stale.push(...keys);
+    }
+    return stale;
   }
 
   /** Copies the live blobs of a pack into new packs, verifying each, then switches the index. */
