@@ -285,7 +285,10 @@ export class Artifact {
   private localFilled = false;
 
   /** W&B's `Artifact(name, type, …)`; t9k's `Artifact(metadata, objects)` (see `fromDict`). */
-  constructor(options: ArtifactOptions, objects?: ArtifactObject[]) {
+  constructor(
+    options: ArtifactOptions,
+    objects?: ArtifactObject[] | Record<string, Omit<ArtifactObject, 'path'>>,
+  ) {
     this._collection = validateName(options.name);
     this._type = validateType(options.type ?? DEFAULT_ARTIFACT_TYPE);
     this._description = validateDescription(options.description);
@@ -295,7 +298,14 @@ export class Artifact {
     this._createdTimestamp = at.toISOString();
     this._alternativeName = makeAlternativeName(this._collection, at);
     this._local = join(artifactDir(), this._alternativeName);
-    if (objects !== undefined) this.restoreObjects(objects);
+    if (objects !== undefined) {
+      // t9k passes objects as a dict keyed by path; toDict() writes them as a list.
+      this.restoreObjects(
+        Array.isArray(objects)
+          ? objects
+          : Object.entries(objects).map(([path, o]) => ({ ...o, path })),
+      );
+    }
   }
 
   /** A logged artifact from its server record (used by `Cairn.artifact`). */

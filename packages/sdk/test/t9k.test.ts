@@ -165,6 +165,11 @@ test('toDict / fromDict / parseFromDict round-trip every field of a draft and of
   assert.equal(again.qualifiedName, a.qualifiedName);
   assert.equal((await again.manifest()).digest, (await a.manifest()).digest);
 
+  // t9k's constructor: Artifact(metadata, objects), objects keyed by path.
+  const byPath = Object.fromEntries(d.objects.map(({ path, ...o }) => [path, o]));
+  const constructed = new Artifact({ name: 'roundtrip', type: 'dataset' }, byPath);
+  assert.deepEqual(constructed.objects, d.objects);
+
   const target = new Artifact({ name: 'other' });
   target.parseFromDict(d);
   assert.deepEqual(target.toDict(), d);

@@ -309,3 +309,16 @@ test('replace is atomic: concurrent replaces leave exactly one live artifact, re
   assert.equal(retired.length, 6);
   assert.equal(new Set(retired).size, 6);
 });
+
+test('the OpenAPI document describes the folder routes', async () => {
+  const doc = await json<{ paths: Record<string, Record<string, unknown>> }>(
+    fetch(`${s.api}/openapi.json`),
+  );
+  assert.deepEqual(Object.keys(doc.paths['/api/v1/folders'] ?? {}).sort(), [
+    'delete',
+    'get',
+    'post',
+  ]);
+  assert.ok(doc.paths['/api/v1/folders/move']?.['post']);
+  assert.ok(doc.paths['/api/v1/uploads/{id}/place']?.['post']);
+});
