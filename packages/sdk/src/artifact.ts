@@ -854,6 +854,7 @@ export class Artifact {
       const same = known.v;
       if (mayShortcut && sameAsLatest(same, this._type, manifestDigest(entries), aliases, tags)) {
         this.created = false;
+        if (t9k) this.lastOutcome = 'versioned';
         this.lastUpload = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 };
         this.entries = undefined;
         this.adopt(ctx, same);
