@@ -5,19 +5,10 @@ import type {
   FolderInfo,
   FolderListing,
   PlacementResult,
-  UploadSession,
   VersionInfo,
 } from '@cairn/core';
-import {
-  fileEntry,
-  json,
-  logFiles,
-  post,
-  putPack,
-  sha256,
-  testServer,
-  type TestServer,
-} from './helpers.js';
+import { json, logFiles, post, testServer, type TestServer } from './helpers.js';
+import { errorOf, place as placeInto } from './folder-helpers.js';
 
 let s: TestServer;
 before(async () => {
@@ -39,44 +30,13 @@ const rm = (path: string, recursive = false) =>
   });
 const resolve = (ref: string) => fetch(`${s.api}/versions/resolve?ref=${encodeURIComponent(ref)}`);
 
-async function errorOf(res: Response | Promise<Response>): Promise<string> {
-  const r = await res;
-  const b = (await r.json()) as { error: { code: string; message: string } };
-  return `${r.status} ${b.error.code} ${b.error.message}`;
-}
-
-/** A t9k upload: the negotiation, then the commit into a folder with a conflict strategy. */
-async function place(
+const place = (
   folder: string,
   name: string,
   files: Record<string, string>,
-  conflictStrategy: string,
+  strategy: string,
   alternativeName?: string,
-): Promise<Response> {
-  const entries = Object.entries(files).map(([p, b]) => fileEntry(p, b));
-  const session = await json<UploadSession>(
-    post(`${s.api}/uploads`, {
-      entity: 'alice',
-      project: folder,
-      collection: name,
-      type: 'dataset',
-      sha256: entries.map((e) => e.sha256),
-    }),
-  );
-  const bySha = new Map(Object.values(files).map((b) => [sha256(b), b]));
-  if (session.missing.length > 0) {
-    await json(
-      putPack(
-        s.api,
-        session.missing.map((x) => bySha.get(x) ?? ''),
-      ),
-    );
-  }
-  return post(`${s.api}/uploads/${session.uploadId}/place`, {
-    entries,
-    placement: { conflictStrategy, ...(alternativeName ? { alternativeName } : {}) },
-  });
-}
+) => placeInto(s.api, folder, name, files, strategy, alternativeName);
 
 test('mk: parents must exist unless parents; an existing folder is a conflict unless parents', async () => {
   assert.match(

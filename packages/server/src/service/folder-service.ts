@@ -202,9 +202,18 @@ export class FolderService {
       const e = await tx.findEntity(f.entity);
       const rows: FolderRow[] = e ? await tx.folders.projectsUnder(e.id, f.path) : [];
       if (!e || rows.length === 0) throw this.missing(f);
+      // First out of the tree: changing a project's path waits for any commit that is adding a
+      // collection to it (PostgreSQL's key lock), and uploads that come later find the path free.
+      // Deleted versions stay (lineage shows them, GC frees their bytes), under a path no user
+      // can type, which frees the name at once.
+      const tomb = `${DELETED_PREFIX}/${newId()}`;
+      for (const r of rows) await tx.folders.setProjectPlace(r.id, e.id, `${tomb}/${r.path}`);
       const collections = await tx.folders.collectionsIn(rows.map((r) => r.id));
+      // Then wait for commits into these collections, so the versions read next are all of them.
+      await tx.folders.lockCollections(collections.map((c) => c.id));
+      const counted = await tx.folders.collectionsIn(rows.map((r) => r.id));
       const self = rows.find((r) => r.path === f.path);
-      const live = collections.filter((c) => c.liveVersions > 0 && c.projectId === self?.id);
+      const live = counted.filter((c) => c.liveVersions > 0 && c.projectId === self?.id);
       const subfolders = new Set(
         rows
           .filter((r) => r.path !== f.path)
@@ -216,7 +225,7 @@ export class FolderService {
           { folder: formatFolderPath(f), artifacts: live.length, subfolders: subfolders.size },
         );
       }
-      const versionIds = await tx.folders.liveVersionIds(collections.map((c) => c.id));
+      const versionIds = await tx.folders.liveVersionIds(counted.map((c) => c.id));
       const links = await tx.folders.outsideLinks(versionIds);
       if (links.length > 0) {
         throw new ConflictError(
@@ -224,16 +233,9 @@ export class FolderService {
           { links },
         );
       }
-      const at = new Date().toISOString();
-      await tx.folders.deleteVersions(versionIds, at);
-      const holding = new Set(collections.map((c) => c.projectId));
-      // Deleted versions stay (lineage shows them, GC frees their bytes), so a project that has
-      // collections moves out of the tree, under a path no user can type, freeing the name.
-      const tomb = `${DELETED_PREFIX}/${newId()}`;
-      for (const r of rows) {
-        if (holding.has(r.id)) await tx.folders.setProjectPlace(r.id, e.id, `${tomb}/${r.path}`);
-        else await tx.folders.deleteProject(r.id);
-      }
+      await tx.folders.deleteVersions(versionIds, new Date().toISOString());
+      const holding = new Set(counted.map((c) => c.projectId));
+      for (const r of rows) if (!holding.has(r.id)) await tx.folders.deleteProject(r.id);
       return { deleted: true as const, folders: rows.length, versions: versionIds.length };
     });
   }

@@ -50,23 +50,48 @@ function conflictOfType(u: UploadRecord, c: CollectionRecord): ConflictError {
   );
 }
 
+/** How often an upload starts over because what it locked moved meanwhile, before giving up. */
+const MAX_RELOCKS = 20;
+
 /**
- * The collection `name` with its row lock held, so concurrent commits to it take turns and each
- * sees the one before. Looked up again after the lock: a `replace` that committed meanwhile has
- * moved the old collection out of the folder, and then the name belongs to its new one.
+ * Ensures the collection `entity/path/name` and takes its row lock, so concurrent commits to it
+ * take turns and each sees the one before. Read again once locked: if a folder move, a recursive
+ * delete or a `replace` committed meanwhile, the collection is no longer at that path, and the
+ * answer is undefined — the caller starts over, and the name then means what it means now.
  */
-async function lockedCollection(
+export async function lockCollectionAt(
   tx: MetaStore,
-  projectId: number,
+  entity: string,
+  path: string,
   name: string,
   type: string,
+): Promise<CollectionRecord | undefined> {
+  const e = await tx.ensureEntity(entity);
+  const p = await tx.ensureProject(e.id, path);
+  const c = await tx.ensureCollection(p.id, name, type);
+  await tx.touchCollection(c.id, new Date().toISOString());
+  const now = await tx.getCollection(c.id);
+  return now && now.entity === entity && now.project === path && now.name === name
+    ? now
+    : undefined;
+}
+
+/** `lockCollectionAt` until it holds, for uploads that may create the path (W&B's `save()`). */
+export async function lockCollection(
+  tx: MetaStore,
+  u: Pick<UploadRecord, 'entity' | 'project' | 'collection' | 'type'>,
 ): Promise<CollectionRecord> {
-  for (;;) {
-    const c = await tx.ensureCollection(projectId, name, type);
-    await tx.touchCollection(c.id, new Date().toISOString());
-    const now = await tx.getCollection(c.id);
-    if (now && now.projectId === projectId && now.name === name) return now;
+  for (let i = 0; i < MAX_RELOCKS; i++) {
+    const c = await lockCollectionAt(tx, u.entity, u.project, u.collection, u.type);
+    if (c) return c;
   }
+  throw tooBusy(u);
+}
+
+function tooBusy(u: Pick<UploadRecord, 'entity' | 'project' | 'collection'>): ConflictError {
+  return new ConflictError(
+    `artifact ${u.entity}/${u.project}/${u.collection} kept moving while the upload committed; commit again`,
+  );
 }
 
 /**
@@ -75,6 +100,18 @@ async function lockedCollection(
  * so two clients uploading the same name at once cannot both win where only one may.
  */
 export async function placeUpload(tx: MetaStore, u: UploadRecord, p: Placement): Promise<Target> {
+  for (let i = 0; i < MAX_RELOCKS; i++) {
+    const target = await placeOnce(tx, u, p);
+    if (target) return target;
+  }
+  throw tooBusy(u);
+}
+
+async function placeOnce(
+  tx: MetaStore,
+  u: UploadRecord,
+  p: Placement,
+): Promise<Target | undefined> {
   const entity = await tx.ensureEntity(u.entity);
   if (!(await folderExists(tx, entity.id, u.project))) {
     const folder = formatFolderPath({ entity: u.entity, path: u.project });
@@ -83,8 +120,8 @@ export async function placeUpload(tx: MetaStore, u: UploadRecord, p: Placement):
       { folder },
     );
   }
-  const project = await tx.ensureProject(entity.id, u.project);
-  const c = await lockedCollection(tx, project.id, u.collection, u.type);
+  const c = await lockCollectionAt(tx, u.entity, u.project, u.collection, u.type);
+  if (!c) return undefined;
   const latest = await tx.latestVersion(c.id);
   const at = `${u.entity}/${u.project}/${u.collection}`;
   if (!latest) {
@@ -108,7 +145,8 @@ export async function placeUpload(tx: MetaStore, u: UploadRecord, p: Placement):
           `artifact ${at} already exists and the upload names no alternative name for conflictStrategy 'new'`,
         );
       }
-      const alt = await lockedCollection(tx, project.id, p.alternativeName, u.type);
+      const alt = await lockCollectionAt(tx, u.entity, u.project, p.alternativeName, u.type);
+      if (!alt) return undefined;
       const taken = await tx.latestVersion(alt.id);
       if (taken || alt.type !== u.type) {
         throw new ConflictError(
@@ -132,7 +170,8 @@ export async function placeUpload(tx: MetaStore, u: UploadRecord, p: Placement):
       await tx.folders.deleteVersions(retired, new Date().toISOString());
       const tomb = await tx.ensureProject(entity.id, `${RETIRED_PREFIX}/${newId()}`);
       await tx.folders.setCollectionProject(c.id, tomb.id);
-      const fresh = await lockedCollection(tx, project.id, u.collection, u.type);
+      const fresh = await lockCollectionAt(tx, u.entity, u.project, u.collection, u.type);
+      if (!fresh) return undefined;
       return { kind: 'commit', collection: fresh, outcome: 'replaced', retired };
     }
   }

@@ -25,7 +25,7 @@ import {
   type UploadStart,
 } from '@cairn/core';
 import type { CollectionRecord, MetaStore } from '../store/meta/meta-store.js';
-import { placeUpload, validatePlacement, type Placement } from './placement.js';
+import { lockCollection, placeUpload, validatePlacement, type Placement } from './placement.js';
 import type { BlobService } from './blob-service.js';
 import { REGISTRY_ENTITY } from './registry-service.js';
 import { versionInfo } from './version-info.js';
@@ -182,17 +182,14 @@ export class UploadService {
         }
         ({ collection, outcome, retired } = target);
       } else {
-        const entity = await tx.ensureEntity(u.entity);
-        const project = await tx.ensureProject(entity.id, u.project);
-        collection = await tx.ensureCollection(project.id, u.collection, u.type);
+        // Taken before reading `latest` and the next index, so concurrent commits take turns.
+        collection = await lockCollection(tx, u);
         if (collection.type !== u.type) {
           throw new ConflictError(
             `artifact ${u.entity}/${u.project}/${u.collection} has type ${JSON.stringify(collection.type)}, not ${JSON.stringify(u.type)}`,
             { existingType: collection.type },
           );
         }
-        // Taken before reading `latest` and the next index, so concurrent commits take turns.
-        await tx.touchCollection(collection.id, at);
       }
       const latest = await tx.latestVersion(collection.id);
       if (latest && latest.digest === digest) {

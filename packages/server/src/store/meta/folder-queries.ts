@@ -26,6 +26,8 @@ export interface FolderQueries {
   /** The collections of these projects with their counts of live (committed) versions. */
   collectionsIn(projectIds: number[]): Promise<FolderCollectionRow[]>;
   setCollectionProject(collectionId: number, projectId: number): Promise<void>;
+  /** Takes the row locks of these collections (as a commit's touch does), changing nothing. */
+  lockCollections(collectionIds: number[]): Promise<void>;
   /** Ids of the committed versions of these collections. */
   liveVersionIds(collectionIds: number[]): Promise<string[]>;
   /** Live registry links pointing at any of these versions from outside the set. */

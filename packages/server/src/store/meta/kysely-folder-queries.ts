@@ -92,6 +92,16 @@ export class KyselyFolderQueries implements FolderQueries {
       .execute();
   }
 
+  async lockCollections(collectionIds: number[]): Promise<void> {
+    for (const part of chunks(collectionIds)) {
+      await this.db
+        .updateTable('collections')
+        .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+        .where('id', 'in', part)
+        .execute();
+    }
+  }
+
   async liveVersionIds(collectionIds: number[]): Promise<string[]> {
     const out: string[] = [];
     for (const part of chunks(collectionIds)) {
