@@ -1,5 +1,5 @@
 import { constants, readdirSync, statSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, stat, writeFile, appendFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, stat, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import {
@@ -8,8 +8,6 @@ import {
   NotFoundError,
   ValidationError,
   formatFolderPath,
-  parseFolderPath,
-  validateConflictStrategy,
   isManagedAlias,
   isUnderPrefix,
   joinEntryPath,
@@ -61,9 +59,8 @@ import type { ReferenceOptions } from './references.js';
 import { compareUtf16AsCodePoints, fetchLatest, sameAsLatest, uploadAndCommit } from './upload.js';
 import type { ProgressListener } from './progress.js';
 import type { UploadStats } from './upload.js';
-import { Folders } from './folders.js';
+import { prepareFolderUpload } from './t9k-upload.js';
 import {
-  SIDECAR_FILE,
   T9K_METADATA_KEY,
   artifactDir,
   copyInto,
@@ -76,6 +73,14 @@ import {
   t9kOf,
 } from './t9k.js';
 import type { ArtifactDict, ArtifactObject, RemoteRecord, T9kPersisted } from './t9k.js';
+import {
+  continuedHistory,
+  entriesOfObjects,
+  itemsOfObjects,
+  objectsOfEntries,
+  objectsOfItems,
+  writeSidecar as writeSidecarFile,
+} from './t9k-objects.js';
 
 /** The type of artifacts made t9k-style, which have none. */
 export const DEFAULT_ARTIFACT_TYPE = 'artifact';
@@ -931,21 +936,8 @@ export class Artifact {
   }
   /** The artifact's objects by path: files with the local copy they are read from, and entries. */
   get objects(): ArtifactObject[] {
-    if (this.items.size > 0 || !this.info) {
-      return [...this.items.values()]
-        .map((it): ArtifactObject =>
-          it.kind === 'file'
-            ? { path: it.path, size: it.size, localPath: it.localPath }
-            : { ...it.entry },
-        )
-        .sort((a, b) => compareUtf16AsCodePoints(a.path, b.path));
-    }
-    return (this.entries ?? []).map((e) => ({
-      ...e,
-      ...(this.localFilled && e.sha256 !== undefined
-        ? { localPath: join(this._local, ...e.path.split('/')) }
-        : {}),
-    }));
+    if (this.items.size > 0 || !this.info) return objectsOfItems(this.items.values());
+    return objectsOfEntries(this.entries ?? [], this.localFilled ? this._local : undefined);
   }
 
   private async addObjectFile(filePath: string, objPath: string | null): Promise<string> {
@@ -992,28 +984,7 @@ export class Artifact {
   }
 
   private restoreObjects(objects: readonly ArtifactObject[]): void {
-    if (!Array.isArray(objects)) {
-      throw new ValidationError('objects must be a list of objects', { rule: 'dict.objects' });
-    }
-    for (const o of objects) {
-      const path = normalizeEntryPath(o?.path);
-      if (typeof o.size !== 'number') {
-        throw new ValidationError(`object ${JSON.stringify(path)} has no size`, {
-          rule: 'dict.objects',
-        });
-      }
-      if (typeof o.localPath === 'string' && o.digest === undefined) {
-        this.items.set(path, { kind: 'file', path, localPath: o.localPath, size: o.size });
-      } else if (typeof o.digest === 'string') {
-        const { localPath: _local, ...entry } = o;
-        this.items.set(path, { kind: 'entry', entry: { ...entry, path, digest: o.digest } });
-      } else {
-        throw new ValidationError(
-          `object ${JSON.stringify(path)} has neither a localPath nor a digest`,
-          { rule: 'dict.objects' },
-        );
-      }
-    }
+    for (const item of itemsOfObjects(objects)) this.items.set(itemPath(item), item);
   }
 
   /** t9k's `to_dict()`: every field, as JSON; `Artifact.fromDict` reads it back. */
@@ -1086,18 +1057,15 @@ export class Artifact {
     const objects = data.objects ?? [];
     // A logged artifact's objects are its manifest entries (with local copies once downloaded),
     // unless it was uploaded from this process's draft, whose files they still are.
-    if (this.info && objects.length > 0 && objects.every((o) => typeof o.digest === 'string')) {
-      this.entries = objects.map(({ localPath: _l, ...e }) => ({
-        ...e,
-        digest: e.digest as string,
-      }));
+    const entries = this.info ? entriesOfObjects(objects) : undefined;
+    if (entries) {
+      this.entries = entries;
       this.localFilled = objects.some((o) => o.localPath !== undefined);
     } else this.restoreObjects(objects);
   }
 
   private async writeSidecar(): Promise<void> {
-    await mkdir(this._local, { recursive: true });
-    await writeFile(join(this._local, SIDECAR_FILE), `${JSON.stringify(this.toDict(), null, 2)}\n`);
+    await writeSidecarFile(this._local, this.toDict());
   }
 
   /**
@@ -1107,39 +1075,13 @@ export class Artifact {
    */
   async upload(options: UploadOptions = {}): Promise<Artifact> {
     const ctx = options.client?.context ?? this.ctx ?? createContext();
-    const strategy = validateConflictStrategy(options.conflictStrategy ?? 'new');
-    const folder = parseFolderPath(options.folder ?? 'default', ctx.entity);
-    const fullPath = formatFolderPath(folder);
-    if (folder.path === '') {
-      throw new ValidationError(
-        `artifacts are uploaded into a folder below ${fullPath}, not into the root folder itself`,
-        { rule: 'folder.root' },
-      );
-    }
-    const folders = new Folders(ctx);
-    if (options.makeFolder === true) await folders.make(fullPath, { parents: true });
-    else if (!(await folders.exists(fullPath))) {
-      throw new NotFoundError(
-        `folder ${fullPath} does not exist; pass makeFolder: true to create it`,
-        { folder: fullPath },
-      );
-    }
-    // Fast answers before any bytes move; the commit decides again under the collection's lock.
-    const target = {
-      entity: folder.entity,
-      project: folder.path,
-      collection: this._collection,
-      type: this._type,
-    };
-    const existing = await fetchLatest(ctx.http, target);
+    const { folder, fullPath, strategy, existing } = await prepareFolderUpload(
+      ctx,
+      options,
+      this._collection,
+      this._type,
+    );
     if (existing && strategy === 'skip') return Artifact.fromVersion(ctx, existing);
-    if (existing && strategy === 'error') {
-      const ref = `${existing.entity}/${existing.project}/${existing.collection}:v${existing.index}`;
-      throw new ConflictError(
-        `artifact ${ref} already exists in folder ${fullPath} (conflictStrategy 'error')`,
-        { existing: ref, versionId: existing.id },
-      );
-    }
     const persisted = {
       alternativeName: this._alternativeName,
       createdTimestamp: this._createdTimestamp,
@@ -1188,17 +1130,7 @@ export class Artifact {
   /** Downloads a logged artifact into `local` and records it in `remote` (t9k's load). */
   async downloadToLocal(): Promise<string> {
     const { info } = this.logged('downloadToLocal()');
-    // The local directory may already hold this artifact (it is named by the alternative name):
-    // its history continues.
-    const before = await readFile(join(this._local, SIDECAR_FILE), 'utf8').then(
-      (t) => JSON.parse(t) as Partial<ArtifactDict>,
-      () => undefined,
-    );
-    if (before?.alternativeName === this._alternativeName && Array.isArray(before.remote)) {
-      const seen = new Set(this._remote.map((r) => JSON.stringify(r)));
-      const older = before.remote.filter((r) => !seen.has(JSON.stringify(r)));
-      this._remote = [...older, ...this._remote];
-    }
+    this._remote = await continuedHistory(this._local, this._alternativeName, this._remote);
     const root = await this.download({ root: this._local });
     this.localFilled = true;
     this._remote.push({
