@@ -959,7 +959,7 @@ export class Artifact {
     if (!st?.isDirectory()) {
       throw new CairnError('NOT_FOUND', `${dirPath} is not a directory`, { dirPath });
     }
-    const files = listFiles(resolve(dirPath)).map((f) => ({
+    const files = listFiles(resolve(dirPath), artifactDir()).map((f) => ({
       ...f,
       path: joinObjPath(prefix, f.rel),
     }));

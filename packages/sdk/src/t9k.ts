@@ -70,15 +70,20 @@ export function referenceObjPath(uri: string, objPath: string | null): string | 
   return normalizeEntryPath(`${objPath}${decodeURIComponent(last)}`);
 }
 
-/** Files below `dir` (file symlinks followed, directory symlinks not, as `addDir`). */
-export function listFiles(dir: string): { abs: string; rel: string }[] {
+/**
+ * Files below `dir` (file symlinks followed, directory symlinks not, as `addDir`), leaving out
+ * the directory `skip` — the artifacts' own local directories, which `addDir('.')` from a
+ * project root would otherwise copy into each other.
+ */
+export function listFiles(dir: string, skip: string): { abs: string; rel: string }[] {
   const out: { abs: string; rel: string }[] = [];
   const walk = (d: string, rel: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const abs = join(d, e.name);
       const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(abs, r);
-      else if (statSync(abs, { throwIfNoEntry: false })?.isFile()) out.push({ abs, rel: r });
+      if (e.isDirectory()) {
+        if (abs !== skip) walk(abs, r);
+      } else if (statSync(abs, { throwIfNoEntry: false })?.isFile()) out.push({ abs, rel: r });
     }
   };
   walk(dir, '');

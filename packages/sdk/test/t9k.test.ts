@@ -82,6 +82,17 @@ test('add_dir: every obj_path form of the seed lands the copy where its comment 
   const w = draft();
   assert.deepEqual(await w.addDir('a/'), ['sub/y.txt', 'x.txt']);
   assert.deepEqual(await listTree(w.local), []);
+  // A directory holding the artifacts' own local directories does not copy them in.
+  const home = join(work, 'home');
+  await writeTree(home, { 'keep.txt': 'k', 'artifacts/other_1/x.bin': 'other artifact' });
+  const saved = process.env['CAIRN_ARTIFACT_DIR'];
+  process.env['CAIRN_ARTIFACT_DIR'] = join(home, 'artifacts');
+  try {
+    const inHome = draft();
+    assert.deepEqual(await inHome.addDir(home, ''), ['keep.txt']);
+  } finally {
+    process.env['CAIRN_ARTIFACT_DIR'] = saved;
+  }
 });
 
 test('obj_path and folders that step outside are refused before anything is copied', async () => {

@@ -239,21 +239,27 @@ test('replace is atomic: concurrent replaces leave exactly one live artifact, re
   let stop = false;
   let reads = 0;
   const misses: string[] = [];
-  const reader = (async () => {
+  const readOnce = async () => {
     while (!stop) {
       const r = await resolve('alice/race-replace/same:latest');
       reads++;
       if (r.status !== 200) misses.push(await errorOf(r));
       else await r.body?.cancel();
+      const page = await fetch(
+        `${s.api}/versions?entity=alice&project=race-replace&collection=same`,
+      );
+      const items = page.status === 200 ? ((await page.json()) as { items: unknown[] }).items : [];
+      if (items.length !== 1) misses.push(`listing: HTTP ${page.status}, ${items.length} versions`);
     }
-  })();
+  };
+  const readers = Promise.all([readOnce(), readOnce(), readOnce()]);
   const results = await Promise.all(
-    Array.from({ length: 6 }, (_, i) =>
+    Array.from({ length: 10 }, (_, i) =>
       place('race-replace', 'same', { f: `new ${i}` }, 'replace'),
     ),
   );
   stop = true;
-  await reader;
+  await readers;
   assert.deepEqual(misses, [], `reader saw no artifact ${misses.length} of ${reads} times`);
   const bodies = await Promise.all(results.map((r) => json<PlacementResult>(r)));
   assert.ok(bodies.every((b) => b.outcome === 'replaced'));
@@ -266,8 +272,8 @@ test('replace is atomic: concurrent replaces leave exactly one live artifact, re
   assert.ok(bodies.some((b) => b.version.id === live.id));
   // Every replace retired exactly the one before it: one chain, no version lost or kept twice.
   const retired = bodies.flatMap((b) => b.retired);
-  assert.equal(retired.length, 6);
-  assert.equal(new Set(retired).size, 6);
+  assert.equal(retired.length, 10);
+  assert.equal(new Set(retired).size, 10);
 });
 
 test('the OpenAPI document describes the folder routes', async () => {

@@ -118,12 +118,20 @@ export class VersionService {
     const n = pageLimit(limit);
     const after = decodeCursor(cursor);
     if (after !== undefined && typeof after !== 'number') throw badCursor();
-    const c = await this.findCollection(entity, project, collection);
+    let c = await this.findCollection(entity, project, collection);
     if (!c) throw new NotFoundError(`artifact ${entity}/${project}/${collection} does not exist`);
-    const rows = await this.meta.listVersions(c.id, {
+    let rows = await this.meta.listVersions(c.id, {
       limit: n + 1,
       ...(after !== undefined ? { afterIdx: after } : {}),
     });
+    if (rows.length === 0 && after === undefined) {
+      // As in resolve: a `replace` may have swapped the collection under the name meanwhile.
+      const now = await this.findCollection(entity, project, collection);
+      if (now && now.id !== c.id) {
+        c = now;
+        rows = await this.meta.listVersions(c.id, { limit: n + 1 });
+      }
+    }
     const items = await Promise.all(rows.slice(0, n).map((v) => versionInfo(this.meta, v, c)));
     const last = rows.length > n ? items[items.length - 1] : undefined;
     return { items, ...(last ? { nextCursor: encodeCursor(last.index) } : {}) };
