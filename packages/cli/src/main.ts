@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { artifactCommand } from './commands/artifact.js';
+import { folderCommand } from './commands/folder.js';
 import { gcCommand } from './commands/gc.js';
 import { lineageCommand } from './commands/lineage.js';
 import { serverCommand } from './commands/server.js';
@@ -14,5 +15,6 @@ serverCommand(program);
 artifactCommand(program);
 lineageCommand(program);
 gcCommand(program);
+folderCommand(program);
 
 await program.parseAsync(process.argv);

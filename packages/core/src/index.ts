@@ -6,3 +6,4 @@ export * from './paths.js';
 export * from './manifest.js';
 export * from './refs.js';
 export * from './arn.js';
+export * from './folders.js';

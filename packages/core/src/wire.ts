@@ -432,3 +432,86 @@ export interface BlobLocations {
   expiresAt: string;
   items: BlobLocation[];
 }
+
+// ---- Folders and t9k-style uploads -------------------------------------------------------------
+/*
+ * A folder is a project path (DESIGN.md "Naming"): `/alice/vision/mnist` = entity `alice`,
+ * project `vision/mnist`; the artifacts in it are that project's collections. Routes (under
+ * /api/v1; `path` is the project path below the entity, '' for the entity's root):
+ *
+ *   POST   /folders          FolderCreate                 -> FolderInfo
+ *          `parents: true` creates missing parents and accepts an existing folder (mkdir -p);
+ *          otherwise the parent must exist (NOT_FOUND) and the folder must not (CONFLICT).
+ *   GET    /folders?entity&path                           -> FolderListing
+ *   POST   /folders/move     FolderMove                   -> FolderInfo (the new place)
+ *          Moves (or renames) the folder with every subfolder and artifact below it, in one
+ *          transaction; the destination must not exist (CONFLICT) and its parent must, unless
+ *          `parents`. Artifacts keep their ids, versions and aliases; only their path changes.
+ *   DELETE /folders?entity&path[&recursive=true]          -> FolderDeleteResult
+ *          Refused (CONFLICT) while the folder holds artifacts or subfolders, unless recursive:
+ *          then every version below is deleted and the folders go, in one transaction.
+ *   POST   /uploads/:id/place   PlacedCommitRequest       -> PlacementResult
+ *          The commit of t9k's `upload(folder, makeFolder, conflictStrategy)`: the folder must
+ *          exist, and the strategy decides, inside the commit's transaction, what happens when
+ *          the folder already holds an artifact with the upload's name.
+ */
+
+export interface FolderInfo {
+  entity: string;
+  path: string;
+  /** `/entity/path` */
+  fullPath: string;
+  /** When the folder row was made; null for the entity's root and for implied parents. */
+  createdAt: string | null;
+}
+
+export interface FolderListing {
+  folder: FolderInfo;
+  /** Direct subfolders, by name. */
+  folders: FolderInfo[];
+  /** The artifacts (collections with live versions) directly in this folder, by name. */
+  artifacts: CollectionInfo[];
+}
+
+export interface FolderCreate {
+  entity: string;
+  path: string;
+  parents?: boolean;
+}
+
+export interface FolderMove {
+  entity: string;
+  path: string;
+  /** Default: the same entity. */
+  toEntity?: string;
+  toPath: string;
+  parents?: boolean;
+}
+
+export interface FolderDeleteResult {
+  deleted: true;
+  folders: number;
+  versions: number;
+}
+
+export interface FolderPlacement {
+  /** 'skip' | 'error' | 'new' | 'replace' | 'version' (see ConflictStrategy in folders.ts). */
+  conflictStrategy: string;
+  /** The collection name `new` uploads under when the name is taken. */
+  alternativeName?: string;
+}
+
+export interface PlacedCommitRequest extends CommitRequest {
+  placement: FolderPlacement;
+}
+
+export interface PlacementResult extends CommitResult {
+  /**
+   * created: the name was free; skipped: nothing uploaded, `version` is the existing one;
+   * renamed: uploaded under the alternative name; replaced: the previous artifact was retired;
+   * versioned: a new version of the existing artifact (or `created: false` when unchanged).
+   */
+  outcome: 'created' | 'skipped' | 'renamed' | 'replaced' | 'versioned';
+  /** For `replaced`: the ids of the versions that were deleted with the old artifact. */
+  retired: string[];
+}

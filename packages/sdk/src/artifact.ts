@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import {
   CairnError,
+  ConflictError,
   NotFoundError,
   ValidationError,
+  formatFolderPath,
   isManagedAlias,
   isUnderPrefix,
   joinEntryPath,
@@ -27,6 +29,10 @@ import {
 } from '@cairn/core';
 import type {
   CommitRequest,
+  ConflictStrategy,
+  FolderPlacement,
+  PlacedCommitRequest,
+  PlacementResult,
   ManifestBody,
   ManifestEntry,
   LinkSource,
@@ -53,14 +59,73 @@ import type { ReferenceOptions } from './references.js';
 import { compareUtf16AsCodePoints, fetchLatest, sameAsLatest, uploadAndCommit } from './upload.js';
 import type { ProgressListener } from './progress.js';
 import type { UploadStats } from './upload.js';
+import { prepareFolderUpload } from './t9k-upload.js';
+import {
+  T9K_METADATA_KEY,
+  artifactDir,
+  copyInto,
+  dirObjPath,
+  fileObjPath,
+  joinObjPath,
+  listFiles,
+  makeAlternativeName,
+  referenceObjPath,
+  t9kOf,
+} from './t9k.js';
+import type { ArtifactDict, ArtifactObject, RemoteRecord, T9kPersisted } from './t9k.js';
+import {
+  continuedHistory,
+  entriesOfObjects,
+  itemsOfObjects,
+  objectsOfEntries,
+  objectsOfItems,
+  writeSidecar as writeSidecarFile,
+} from './t9k-objects.js';
+
+/** The type of artifacts made t9k-style, which have none. */
+export const DEFAULT_ARTIFACT_TYPE = 'artifact';
 
 export type FilePolicy = 'immutable' | 'mutable';
 
 export interface ArtifactOptions {
   name: string;
-  type: string;
+  /** Default `artifact` (t9k artifacts have no type). */
+  type?: string;
   description?: string | null;
   metadata?: Record<string, unknown>;
+  /** t9k's labels: the artifact's tags. */
+  labels?: string[];
+}
+
+export interface UploadOptions {
+  /**
+   * The folder to upload into; default `default`. Without a leading `/` it is taken under the
+   * client's entity (`/<entity>/<folder>`), as t9k does.
+   */
+  folder?: string;
+  /** Create the folder and its missing parents; otherwise a missing folder is NOT_FOUND. */
+  makeFolder?: boolean;
+  /**
+   * When the folder already holds an artifact of this name: `skip` (upload nothing, return the
+   * existing one), `error` (CONFLICT), `new` (default; upload under `alternativeName`),
+   * `replace` (the old artifact is deleted and this one takes its name, atomically) or
+   * `version` (a new version of the existing artifact, as W&B's `save()`).
+   */
+  conflictStrategy?: ConflictStrategy;
+  client?: { readonly context: ClientContext };
+  aliases?: string[];
+  onProgress?: ProgressListener;
+  run?: OutputRecorder;
+}
+
+export interface FromDictOptions {
+  /** The client a logged artifact talks through; default one configured from CAIRN_*. */
+  client?: { readonly context: ClientContext };
+}
+
+interface T9kLog {
+  placement: FolderPlacement;
+  persisted: T9kPersisted;
 }
 
 export interface AddFileOptions {
@@ -214,18 +279,46 @@ export class Artifact {
   lastUpload: UploadStats | undefined;
   /** After `download()`: how many blobs came from the server (the rest from the cache). */
   lastDownload: DownloadResult | undefined;
+  /** After `upload()`: what the conflict strategy did. */
+  lastOutcome: PlacementResult['outcome'] | undefined;
+  private _createdTimestamp: string;
+  private _alternativeName: string;
+  private _local: string;
+  private _remote: RemoteRecord[] = [];
+  private t9kStored: T9kPersisted | undefined;
+  /** True once the logged files were downloaded into `local`. */
+  private localFilled = false;
 
-  constructor(options: ArtifactOptions) {
+  /** W&B's `Artifact(name, type, …)`; t9k's `Artifact(metadata, objects)` (see `fromDict`). */
+  constructor(
+    options: ArtifactOptions,
+    objects?: ArtifactObject[] | Record<string, Omit<ArtifactObject, 'path'>>,
+  ) {
     this._collection = validateName(options.name);
-    this._type = validateType(options.type);
+    this._type = validateType(options.type ?? DEFAULT_ARTIFACT_TYPE);
     this._description = validateDescription(options.description);
     this._metadata = { ...validateMetadata(options.metadata) };
+    if (options.labels !== undefined) this.tags = validateTags(options.labels);
+    const at = new Date();
+    this._createdTimestamp = at.toISOString();
+    this._alternativeName = makeAlternativeName(this._collection, at);
+    this._local = join(artifactDir(), this._alternativeName);
+    if (objects !== undefined) {
+      // t9k passes objects as a dict keyed by path; toDict() writes them as a list.
+      this.restoreObjects(
+        Array.isArray(objects)
+          ? objects
+          : Object.entries(objects).map(([path, o]) => ({ ...o, path })),
+      );
+    }
   }
 
   /** A logged artifact from its server record (used by `Cairn.artifact`). */
   static fromVersion(ctx: ClientContext, info: VersionInfo): Artifact {
     const a = new Artifact({ name: info.collection, type: info.type });
+    a._createdTimestamp = info.createdAt;
     a.adopt(ctx, info);
+    a._local = join(artifactDir(), a._alternativeName);
     return a;
   }
 
@@ -240,6 +333,14 @@ export class Artifact {
     this._ttl = info.ttlInherited ? 'inherit' : info.ttlMs;
     this.aliases = [...info.aliases];
     this.tags = [...info.tags];
+    // The t9k fields an upload stored travel in metadata but are not the user's metadata.
+    const t9k = t9kOf(info.metadata);
+    if (t9k) {
+      this.t9kStored = t9k;
+      this._alternativeName = t9k.alternativeName;
+      this._createdTimestamp = t9k.createdTimestamp;
+      delete this._metadata[T9K_METADATA_KEY];
+    }
   }
 
   private logged(what: string): { ctx: ClientContext; info: VersionInfo } {
@@ -474,8 +575,14 @@ export class Artifact {
     return { kind: 'file', path, localPath: source, size };
   }
 
-  /** Adds one local file; returns its entry path. */
-  async addFile(localPath: string, options: AddFileOptions = {}): Promise<string> {
+  /**
+   * Adds one local file; returns its entry path. With a string (or null) as second argument it
+   * is t9k's `add_file(file_path, obj_path)`: the file is copied into `local` at its object path
+   * (`'a/'` → `a/<file name>`, `'a/1.png'` → `a/1.png`, null → `<file name>`).
+   */
+  async addFile(localPath: string, options: AddFileOptions | string | null = {}): Promise<string> {
+    if (typeof options === 'string' || options === null)
+      return this.addObjectFile(localPath, options);
     this.assertEditable();
     const abs = resolve(localPath);
     const st = await stat(abs).catch(() => undefined);
@@ -489,8 +596,15 @@ export class Artifact {
     return path;
   }
 
-  /** Adds every file below a local directory (file symlinks followed, directory symlinks not). */
-  async addDir(localPath: string, options: AddDirOptions = {}): Promise<string[]> {
+  /**
+   * Adds every file below a local directory (file symlinks followed, directory symlinks not).
+   * With a string (or null) as second argument it is t9k's `add_dir(dir_path, obj_path)`: the
+   * directory is copied into `local` at its object path (`'b/'` → `b/<dir name>`, `'b/a'` →
+   * `b/a`, null → `<dir name>`, '' → the root).
+   */
+  async addDir(localPath: string, options: AddDirOptions | string | null = {}): Promise<string[]> {
+    if (typeof options === 'string' || options === null)
+      return this.addObjectDir(localPath, options);
     this.assertEditable();
     const root = resolve(localPath);
     const st = await stat(root).catch(() => undefined);
@@ -535,9 +649,15 @@ export class Artifact {
   /** Adds `file://` or `http(s)://` references (their bytes are not uploaded); returns the paths. */
   async addReference(
     uri: string | ArtifactEntry,
-    options: ReferenceOptions = {},
+    objPath: ReferenceOptions | string | null = {},
   ): Promise<string[]> {
     this.assertEditable();
+    // t9k's `add_reference(uri, obj_path)`: the object path, with a trailing '/' meaning inside.
+    let options: ReferenceOptions;
+    if (typeof objPath === 'string' || objPath === null) {
+      const name = typeof uri === 'string' ? referenceObjPath(uri, objPath) : undefined;
+      options = name !== undefined ? { name } : {};
+    } else options = objPath;
     const entries =
       typeof uri === 'string'
         ? await resolveReference(uri, options)
@@ -689,7 +809,9 @@ export class Artifact {
     const body: VersionUpdate = {
       ttlMs: this._ttl,
       description: this._description,
-      metadata: validateMetadata(this._metadata),
+      metadata: validateMetadata(
+        this.t9kStored ? { ...this._metadata, [T9K_METADATA_KEY]: this.t9kStored } : this._metadata,
+      ),
       aliases: validateAliases(this.aliases.filter((a) => !isManagedAlias(a))),
       tags: validateTags(this.tags),
     };
@@ -700,13 +822,18 @@ export class Artifact {
     return this;
   }
 
-  private async log(options: SaveOptions): Promise<Artifact> {
+  private async log(options: SaveOptions, t9k?: T9kLog): Promise<Artifact> {
     const ctx = options.client?.context ?? this.ctx ?? createContext();
     const entity = validateName(options.entity ?? ctx.entity, 'entity name');
     const project = validateProjectPath(options.project ?? ctx.project);
     const aliases = validateAliases([...this.aliases, ...(options.aliases ?? [])]);
     const tags = validateTags([...this.tags, ...(options.tags ?? [])]);
-    const metadata = validateMetadata(this._metadata);
+    const metadata = validateMetadata(
+      t9k ? { ...this._metadata, [T9K_METADATA_KEY]: t9k.persisted } : this._metadata,
+    );
+    // Only `version` may find the content equal to `latest` and stop; the other strategies
+    // must reach the commit, which decides under the collection's lock.
+    const mayShortcut = t9k === undefined || t9k.placement.conflictStrategy === 'version';
     const wasFinalized = this.finalized;
     this.finalized = true;
     try {
@@ -730,14 +857,15 @@ export class Artifact {
       const known = await latest;
       if ('err' in known) throw known.err;
       const same = known.v;
-      if (sameAsLatest(same, this._type, manifestDigest(entries), aliases, tags)) {
+      if (mayShortcut && sameAsLatest(same, this._type, manifestDigest(entries), aliases, tags)) {
         this.created = false;
+        if (t9k) this.lastOutcome = 'versioned';
         this.lastUpload = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 };
         this.entries = undefined;
         this.adopt(ctx, same);
         return this;
       }
-      const commit: CommitRequest = {
+      const plain: CommitRequest = {
         ...(this._ttl !== 'inherit' ? { ttlMs: this._ttl } : {}),
         description: this._description,
         metadata,
@@ -745,6 +873,9 @@ export class Artifact {
         tags,
         entries,
       };
+      const commit: CommitRequest | PlacedCommitRequest = t9k
+        ? { ...plain, placement: t9k.placement }
+        : plain;
       const { result, stats } = await uploadAndCommit(
         ctx.http,
         target,
@@ -753,6 +884,13 @@ export class Artifact {
         commit,
         options.onProgress,
       );
+      const outcome = (result as Partial<PlacementResult>).outcome;
+      if (outcome === 'skipped') {
+        // Another upload took the name first and the strategy says to keep theirs.
+        this.finalized = wasFinalized;
+        return Artifact.fromVersion(ctx, result.version);
+      }
+      this.lastOutcome = outcome;
       this.created = result.created;
       this.lastUpload = stats;
       // The server records new bytes as born in this version; keep the cached manifest equal.
@@ -769,6 +907,247 @@ export class Artifact {
       this.finalized = wasFinalized;
       throw err;
     }
+  }
+
+  // ---- t9k (TensorStack) surface -------------------------------------------------------
+
+  /** t9k's labels: the same list as `tags`. */
+  get labels(): string[] {
+    return this.tags;
+  }
+  set labels(value: string[]) {
+    this.tags = validateTags(value);
+  }
+  /** When this artifact was made (ISO-8601); kept through upload and load. */
+  get createdTimestamp(): string {
+    return this._createdTimestamp;
+  }
+  /** `<name>_<yymmdd>_<hhmmss>_<6 random characters>`, fixed at creation; `upload` with `new` uses it. */
+  get alternativeName(): string {
+    return this._alternativeName;
+  }
+  /** The artifact's local directory: `$CAIRN_ARTIFACT_DIR/<alternativeName>` (default `.cairn/artifacts`). */
+  get local(): string {
+    return this._local;
+  }
+  /** Where this artifact was uploaded to and downloaded from, oldest first. */
+  get remote(): RemoteRecord[] {
+    return this._remote.map((r) => ({ ...r }));
+  }
+  /** The artifact's objects by path: files with the local copy they are read from, and entries. */
+  get objects(): ArtifactObject[] {
+    if (this.items.size > 0 || !this.info) return objectsOfItems(this.items.values());
+    return objectsOfEntries(this.entries ?? [], this.localFilled ? this._local : undefined);
+  }
+
+  private async addObjectFile(filePath: string, objPath: string | null): Promise<string> {
+    this.assertEditable();
+    const path = fileObjPath(filePath, objPath);
+    const st = await stat(filePath).catch(() => undefined);
+    if (!st?.isFile()) throw new CairnError('NOT_FOUND', `${filePath} is not a file`, { filePath });
+    this.refuseTaken([path]);
+    const copy = await copyInto(this._local, filePath, path);
+    this.putItem({ kind: 'file', path, localPath: copy, size: st.size }, false);
+    await this.writeSidecar();
+    return path;
+  }
+
+  private async addObjectDir(dirPath: string, objPath: string | null): Promise<string[]> {
+    this.assertEditable();
+    const prefix = dirObjPath(dirPath, objPath);
+    const st = await stat(dirPath).catch(() => undefined);
+    if (!st?.isDirectory()) {
+      throw new CairnError('NOT_FOUND', `${dirPath} is not a directory`, { dirPath });
+    }
+    const files = listFiles(resolve(dirPath), artifactDir()).map((f) => ({
+      ...f,
+      path: joinObjPath(prefix, f.rel),
+    }));
+    this.refuseTaken(files.map((f) => f.path));
+    for (const f of files) {
+      const copy = await copyInto(this._local, f.abs, f.path);
+      const size = (await stat(copy)).size;
+      this.putItem({ kind: 'file', path: f.path, localPath: copy, size }, false);
+    }
+    await this.writeSidecar();
+    return files.map((f) => f.path);
+  }
+
+  /** Checked before anything is copied, so a refused add leaves `local` as it was. */
+  private refuseTaken(paths: string[]): void {
+    const taken = paths.find((p) => this.items.has(p));
+    if (taken !== undefined) {
+      throw new ConflictError(`the artifact already has an object at ${JSON.stringify(taken)}`, {
+        path: taken,
+      });
+    }
+  }
+
+  private restoreObjects(objects: readonly ArtifactObject[]): void {
+    for (const item of itemsOfObjects(objects)) this.items.set(itemPath(item), item);
+  }
+
+  /** t9k's `to_dict()`: every field, as JSON; `Artifact.fromDict` reads it back. */
+  toDict(): ArtifactDict {
+    return {
+      name: this._collection,
+      type: this._type,
+      description: this._description,
+      labels: [...this.tags],
+      aliases: [...this.aliases],
+      metadata: structuredClone(this._metadata),
+      ttl: this._ttl,
+      createdTimestamp: this._createdTimestamp,
+      alternativeName: this._alternativeName,
+      objects: this.objects,
+      remote: this.remote,
+      local: this._local,
+      version: this.info ? structuredClone(this.info) : null,
+    };
+  }
+
+  /** t9k's `Artifact(metadata, objects)` from a `toDict()` result (or a hand-written dict). */
+  static fromDict(
+    data: Partial<ArtifactDict> & { name: string },
+    options: FromDictOptions = {},
+  ): Artifact {
+    const a = new Artifact({
+      name: data.name,
+      ...(data.type !== undefined ? { type: data.type } : {}),
+    });
+    a.applyDict(data, options);
+    return a;
+  }
+
+  /** t9k's `parse_from_dict(data)`: this artifact becomes the one the dict describes. */
+  parseFromDict(
+    data: Partial<ArtifactDict> & { name: string },
+    options: FromDictOptions = {},
+  ): void {
+    this.items.clear();
+    this.localNames.clear();
+    this.info = undefined;
+    this.entries = undefined;
+    this.finalized = false;
+    this.t9kStored = undefined;
+    this._collection = validateName(data.name);
+    this._type = validateType(data.type ?? DEFAULT_ARTIFACT_TYPE);
+    this.applyDict(data, options);
+  }
+
+  private applyDict(data: Partial<ArtifactDict>, options: FromDictOptions): void {
+    if (typeof data !== 'object' || data === null) {
+      throw new ValidationError('an artifact dict must be an object', { rule: 'dict' });
+    }
+    if (data.version) {
+      const ctx = options.client?.context ?? this.ctx ?? createContext();
+      this.adopt(ctx, data.version);
+    }
+    if (data.description !== undefined) this.description = data.description;
+    if (data.metadata !== undefined) this.metadata = data.metadata;
+    if (data.labels !== undefined) this.labels = data.labels;
+    if (data.aliases !== undefined) this.aliases = [...data.aliases];
+    if (data.ttl !== undefined) this._ttl = validateTtl(data.ttl);
+    if (typeof data.createdTimestamp === 'string') this._createdTimestamp = data.createdTimestamp;
+    if (typeof data.alternativeName === 'string') {
+      this._alternativeName = validateName(data.alternativeName, 'alternative name');
+    }
+    this._local = resolve(data.local ?? join(artifactDir(), this._alternativeName));
+    if (data.remote !== undefined) this._remote = data.remote.map((r) => ({ ...r }));
+    const objects = data.objects ?? [];
+    // A logged artifact's objects are its manifest entries (with local copies once downloaded),
+    // unless it was uploaded from this process's draft, whose files they still are.
+    const entries = this.info ? entriesOfObjects(objects) : undefined;
+    if (entries) {
+      this.entries = entries;
+      this.localFilled = objects.some((o) => o.localPath !== undefined);
+    } else this.restoreObjects(objects);
+  }
+
+  private async writeSidecar(): Promise<void> {
+    await writeSidecarFile(this._local, this.toDict());
+  }
+
+  /**
+   * t9k's `upload(folder, make_folder, conflict_strategy)`: logs this artifact into a folder
+   * (see UploadOptions). Returns this artifact, now the uploaded version — or, with `skip` and
+   * the name taken, the existing artifact (this one stays a draft).
+   */
+  async upload(options: UploadOptions = {}): Promise<Artifact> {
+    const ctx = options.client?.context ?? this.ctx ?? createContext();
+    const { folder, fullPath, strategy, existing } = await prepareFolderUpload(
+      ctx,
+      options,
+      this._collection,
+      this._type,
+    );
+    if (existing && strategy === 'skip') return Artifact.fromVersion(ctx, existing);
+    const persisted = {
+      alternativeName: this._alternativeName,
+      createdTimestamp: this._createdTimestamp,
+    };
+    // A logged artifact uploads its content again (the server has the bytes): as a new draft.
+    const source = this.info ? await this.newDraft() : this;
+    const logged = await source.log(
+      {
+        client: { context: ctx },
+        entity: folder.entity,
+        project: folder.path,
+        ...(options.aliases ? { aliases: options.aliases } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      },
+      {
+        placement: { conflictStrategy: strategy, alternativeName: this._alternativeName },
+        persisted,
+      },
+    );
+    if (logged !== source) return logged;
+    if (source !== this) {
+      this.adopt(ctx, source.logged('upload()').info);
+      this.entries = source.entries;
+      this.created = source.created;
+      this.lastUpload = source.lastUpload;
+      this.lastOutcome = source.lastOutcome;
+    }
+    const { info } = this.logged('upload()');
+    await recordLogged(ctx, info, this.created === true, options.run).catch((err: unknown) => {
+      // A concurrent `replace` may already have retired this version: the upload still happened.
+      if (!(err instanceof CairnError && err.code === 'NOT_FOUND')) throw err;
+    });
+    this._remote.push({
+      action: 'upload',
+      timestamp: new Date().toISOString(),
+      folder: fullPath,
+      name: info.collection,
+      version: `v${info.index}`,
+      id: info.id,
+      ...(this.lastOutcome !== undefined ? { outcome: this.lastOutcome } : {}),
+    });
+    await this.writeSidecar();
+    return this;
+  }
+
+  /** Downloads a logged artifact into `local` and records it in `remote` (t9k's load). */
+  async downloadToLocal(): Promise<string> {
+    const { info } = this.logged('downloadToLocal()');
+    this._remote = await continuedHistory(this._local, this._alternativeName, this._remote);
+    const root = await this.download({ root: this._local });
+    this.localFilled = true;
+    this._remote.push({
+      action: 'download',
+      timestamp: new Date().toISOString(),
+      folder: formatFolderPath({ entity: info.entity, path: info.project }),
+      name: info.collection,
+      version: `v${info.index}`,
+      id: info.id,
+    });
+    await this.writeSidecar();
+    return root;
+  }
+
+  /** Points a draft made from a local directory at that directory (`loadArtifact(dir)`). */
+  useLocalDir(dir: string): void {
+    this._local = resolve(dir);
   }
 
   // ---- using a logged artifact -----------------------------------------------------------

@@ -1,4 +1,11 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import {
+  NotFoundError,
+  ValidationError,
+  formatFolderPath,
+  parentFolderPath,
+  parseFolderPath,
   formatArtifactRef,
   isId,
   parseArtifactRef,
@@ -23,6 +30,8 @@ import { createContext } from './context.js';
 import type { CairnOptions, ClientContext } from './context.js';
 import { fetchLineage, type LineageOptions } from './lineage.js';
 import { Run, type InitOptions } from './run.js';
+import { Folders } from './folders.js';
+import { SIDECAR_FILE, type ArtifactDict } from './t9k.js';
 
 /** A connection to one Cairn server, with its defaults and local cache. */
 export class Cairn {
@@ -43,6 +52,70 @@ export class Cairn {
   }
   get cacheDir(): string {
     return this.context.cacheDir;
+  }
+
+  /** The server's folder tree (t9k folders): make, list, move, rename, delete. */
+  get folders(): Folders {
+    return new Folders(this.context);
+  }
+
+  /**
+   * t9k's `load_artifact(path)`: a local directory if one is there (an artifact's `local`, or
+   * any directory, as a draft whose files stay where they are); otherwise the artifact at that
+   * folder path on the server (`/alice/vision/mnist/raw[:alias]`, or `vision/mnist/raw` under
+   * the client's entity), downloaded into its `local` directory.
+   */
+  async loadArtifact(path: string): Promise<Artifact> {
+    const dir = resolve(path);
+    if ((await stat(dir).catch(() => undefined))?.isDirectory()) {
+      const sidecar = await readFile(join(dir, SIDECAR_FILE), 'utf8').catch(() => undefined);
+      if (sidecar !== undefined) {
+        let data: ArtifactDict;
+        try {
+          data = JSON.parse(sidecar) as ArtifactDict;
+        } catch {
+          throw new ValidationError(`${join(dir, SIDECAR_FILE)} is not JSON`, { rule: 'dict' });
+        }
+        // The directory may have moved since the sidecar was written: files follow it.
+        const was = resolve(data.local ?? dir);
+        const objects = (data.objects ?? []).map((o) =>
+          o.localPath !== undefined && o.localPath.startsWith(`${was}/`)
+            ? { ...o, localPath: join(dir, o.localPath.slice(was.length + 1)) }
+            : o,
+        );
+        return Artifact.fromDict({ ...data, objects, local: dir }, { client: this });
+      }
+      const draft = new Artifact({ name: validateName(basename(dir)) });
+      draft.useLocalDir(dir);
+      await draft.addDir(dir, { name: '' });
+      return draft;
+    }
+    const colon = path.lastIndexOf(':');
+    const at = colon > path.lastIndexOf('/') ? colon : path.length;
+    const where = parseFolderPath(path.slice(0, at), this.entity);
+    const folder = parentFolderPath(where.path);
+    if (folder === undefined || folder === '') {
+      throw new ValidationError(
+        `${JSON.stringify(path)} is neither a local directory nor an artifact path <folder>/<name> (e.g. /${where.entity}/vision/mnist/raw)`,
+        { rule: 'load.path' },
+      );
+    }
+    const name = where.path.slice(folder.length + 1);
+    const ref = `${where.entity}/${folder}/${name}${path.slice(at)}`;
+    let a: Artifact;
+    try {
+      a = await this.artifact(ref);
+    } catch (err) {
+      if (err instanceof NotFoundError || (err as { code?: string }).code === 'NOT_FOUND') {
+        throw new NotFoundError(
+          `${JSON.stringify(path)} is not a local directory, and the server has no artifact ${name} in folder ${formatFolderPath({ entity: where.entity, path: folder })}`,
+          { path },
+        );
+      }
+      throw err;
+    }
+    await a.downloadToLocal();
+    return a;
   }
 
   /** The entity and project used when a reference leaves them out. */

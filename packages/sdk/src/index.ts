@@ -1,5 +1,9 @@
 export { Cairn } from './cairn.js';
-export { Artifact } from './artifact.js';
+export { Artifact, DEFAULT_ARTIFACT_TYPE } from './artifact.js';
+export { Folders } from './folders.js';
+export type { DeleteFolderOptions, MakeFolderOptions, MoveFolderOptions } from './folders.js';
+export { DEFAULT_ARTIFACT_DIR, SIDECAR_FILE } from './t9k.js';
+export type { ArtifactDict, ArtifactObject, RemoteRecord } from './t9k.js';
 export { Run, DEFAULT_HEARTBEAT_INTERVAL_MS } from './run.js';
 export type { InitOptions, LogArtifactOptions } from './run.js';
 export type { LineageOptions, OutputRecorder } from './lineage.js';
@@ -11,6 +15,8 @@ export type {
   ArtifactOptions,
   DownloadArtifactOptions,
   FilePolicy,
+  FromDictOptions,
+  UploadOptions,
   NewFileHandle,
   SaveOptions,
 } from './artifact.js';
@@ -23,7 +29,15 @@ export type { UploadStats } from './upload.js';
 export type { DownloadResult } from './download.js';
 export { BlobCache, DEFAULT_CACHE_MAX_BYTES } from './cache.js';
 export { CairnError, toWandbManifest } from '@cairn/core';
-export type { ManifestEntry, VersionInfo, WandbManifestV1 } from '@cairn/core';
+export type {
+  ConflictStrategy,
+  FolderDeleteResult,
+  FolderInfo,
+  FolderListing,
+  ManifestEntry,
+  VersionInfo,
+  WandbManifestV1,
+} from '@cairn/core';
 export type {
   LineageDirection,
   LineageEdge,

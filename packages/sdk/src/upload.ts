@@ -11,6 +11,8 @@ import type {
   CommitRequest,
   CommitResult,
   ManifestEntry,
+  PlacedCommitRequest,
+  PlacementResult,
   UploadSession,
   UploadStart,
   VersionInfo,
@@ -199,9 +201,9 @@ export async function uploadAndCommit(
   target: UploadTarget,
   files: readonly PreparedFile[],
   otherEntries: readonly ManifestEntry[],
-  commit: CommitRequest,
+  commit: CommitRequest | PlacedCommitRequest,
   onProgress?: ProgressListener,
-): Promise<{ result: CommitResult; stats: UploadStats }> {
+): Promise<{ result: CommitResult | PlacementResult; stats: UploadStats }> {
   const bySha = new Map<string, PreparedFile>();
   for (const f of files) bySha.set(f.hashes.sha256, f);
   const allSha = new Set<string>(bySha.keys());
@@ -261,9 +263,11 @@ export async function uploadAndCommit(
     ]);
     progress.done();
     new ProgressReporter(onProgress, 'committing', 0, 0);
-    const result = await http.json<CommitResult>(
+    // A t9k upload into a folder commits through `place`, which applies its conflict strategy.
+    const route = 'placement' in commit ? 'place' : 'commit';
+    const result = await http.json<CommitResult | PlacementResult>(
       'POST',
-      `/uploads/${encodeURIComponent(session.uploadId)}/commit`,
+      `/uploads/${encodeURIComponent(session.uploadId)}/${route}`,
       { json: commit },
     );
     return { result, stats };

@@ -8,6 +8,8 @@ import { blobRoutes } from './http/blobs.js';
 import { collectionRoutes, projectRoutes } from './http/collections.js';
 import { registerErrorHandling } from './http/errors.js';
 import { gcRoutes } from './http/gc.js';
+import { folderRoutes } from './http/folders.js';
+import { FolderService } from './service/folder-service.js';
 import { registryRoutes } from './http/registry.js';
 import { RegistryService } from './service/registry-service.js';
 import { lineageRoutes } from './http/lineage.js';
@@ -104,6 +106,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
       gcRoutes(api, services);
       directRoutes(api, direct);
       registryRoutes(api, new RegistryService(meta));
+      folderRoutes(api, services, new FolderService(meta));
       runRoutes(api, lineage);
       lineageRoutes(api, lineage);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -19,10 +19,13 @@ import {
   validateType,
   type CommitRequest,
   type CommitResult,
+  type PlacedCommitRequest,
+  type PlacementResult,
   type UploadSession,
   type UploadStart,
 } from '@cairn/core';
-import type { MetaStore } from '../store/meta/meta-store.js';
+import type { CollectionRecord, MetaStore } from '../store/meta/meta-store.js';
+import { lockCollection, placeUpload, validatePlacement, type Placement } from './placement.js';
 import type { BlobService } from './blob-service.js';
 import { REGISTRY_ENTITY } from './registry-service.js';
 import { versionInfo } from './version-info.js';
@@ -98,6 +101,20 @@ export class UploadService {
   }
 
   async commit(id: string, body: CommitRequest): Promise<CommitResult> {
+    const { version, created } = await this.commitInto(id, body, undefined);
+    return { version, created };
+  }
+
+  /** The commit of a t9k-style upload into a folder, with its conflict strategy. */
+  async place(id: string, body: PlacedCommitRequest): Promise<PlacementResult> {
+    return this.commitInto(id, body, validatePlacement(body?.placement));
+  }
+
+  private async commitInto(
+    id: string,
+    body: CommitRequest,
+    placement: Placement | undefined,
+  ): Promise<PlacementResult> {
     if (typeof body !== 'object' || body === null) {
       throw new ValidationError('commit body must be a JSON object');
     }
@@ -152,19 +169,28 @@ export class UploadService {
         );
       }
 
-      const entity = await tx.ensureEntity(u.entity);
-      const project = await tx.ensureProject(entity.id, u.project);
-      const collection = await tx.ensureCollection(project.id, u.collection, u.type);
-      if (collection.type !== u.type) {
-        throw new ConflictError(
-          `artifact ${u.entity}/${u.project}/${u.collection} has type ${JSON.stringify(collection.type)}, not ${JSON.stringify(u.type)}`,
-          { existingType: collection.type },
-        );
-      }
-
+      let collection: CollectionRecord;
+      let outcome: PlacementResult['outcome'] = 'versioned';
+      let retired: string[] = [];
       const at = new Date().toISOString();
-      // Taken before reading `latest` and the next index, so concurrent commits take turns.
-      await tx.touchCollection(collection.id, at);
+      if (placement) {
+        // Takes the collection's row lock itself, before it looks at what the folder holds.
+        const target = await placeUpload(tx, u, placement);
+        if (target.kind === 'skip') {
+          const version = await versionInfo(tx, target.existing, target.collection);
+          return { version, created: false, outcome: 'skipped' as const, retired };
+        }
+        ({ collection, outcome, retired } = target);
+      } else {
+        // Taken before reading `latest` and the next index, so concurrent commits take turns.
+        collection = await lockCollection(tx, u);
+        if (collection.type !== u.type) {
+          throw new ConflictError(
+            `artifact ${u.entity}/${u.project}/${u.collection} has type ${JSON.stringify(collection.type)}, not ${JSON.stringify(u.type)}`,
+            { existingType: collection.type },
+          );
+        }
+      }
       const latest = await tx.latestVersion(collection.id);
       if (latest && latest.digest === digest) {
         // W&B keeps the existing version and adds the requested aliases and tags to it.
@@ -173,7 +199,12 @@ export class UploadService {
           const current = await tx.tagsOf(latest.id);
           await tx.setTags(latest.id, [...new Set([...current, ...tags])]);
         }
-        return { version: await versionInfo(tx, latest, collection), created: false };
+        return {
+          version: await versionInfo(tx, latest, collection),
+          created: false,
+          outcome,
+          retired,
+        };
       }
 
       const idx = ((await tx.maxVersionIdx(collection.id)) ?? -1) + 1;
@@ -205,7 +236,7 @@ export class UploadService {
       if (tags.length > 0) await tx.setTags(versionId, tags);
       const v = await tx.getVersion(versionId);
       if (!v) throw new CairnError('INTERNAL', 'version vanished inside its own transaction');
-      return { version: await versionInfo(tx, v, collection), created: true };
+      return { version: await versionInfo(tx, v, collection), created: true, outcome, retired };
     });
     await this.meta.releasePins(id);
     return result;

@@ -83,22 +83,29 @@ export class VersionService {
   async resolve(ref: string): Promise<VersionInfo> {
     if (isId(ref)) return this.get(ref);
     const r = parseArtifactRef(ref);
-    const c = await this.findCollection(r.entity, r.project, r.collection);
+    let c = await this.findCollection(r.entity, r.project, r.collection);
     if (!c) {
       throw new NotFoundError(`artifact ${r.entity}/${r.project}/${r.collection} does not exist`, {
         ref,
       });
     }
-    let v: VersionRecord | undefined;
-    if (r.digest !== undefined) v = await this.meta.findVersionByDigest(c.id, r.digest);
-    else if (r.alias === undefined || r.alias === 'latest') v = await this.meta.latestVersion(c.id);
-    else if (isManagedAlias(r.alias))
-      v = await this.meta.findVersionByIdx(c.id, Number(r.alias.slice(1)));
-    else v = await this.meta.findVersionByAlias(c.id, r.alias);
-    if (!v || v.state === 'DELETED') {
-      throw new NotFoundError(`artifact version ${ref} does not exist`, { ref });
+    for (let attempt = 0; ; attempt++) {
+      let v: VersionRecord | undefined;
+      if (r.digest !== undefined) v = await this.meta.findVersionByDigest(c.id, r.digest);
+      else if (r.alias === undefined || r.alias === 'latest')
+        v = await this.meta.latestVersion(c.id);
+      else if (isManagedAlias(r.alias))
+        v = await this.meta.findVersionByIdx(c.id, Number(r.alias.slice(1)));
+      else v = await this.meta.findVersionByAlias(c.id, r.alias);
+      if (v && v.state !== 'DELETED') return versionInfo(this.meta, v, c);
+      // An upload with conflictStrategy 'replace' may have retired this collection between the
+      // two reads and put a new one under the name: then the name means the new one.
+      const now = attempt < 2 && (await this.findCollection(r.entity, r.project, r.collection));
+      if (!now || now.id === c.id) {
+        throw new NotFoundError(`artifact version ${ref} does not exist`, { ref });
+      }
+      c = now;
     }
-    return versionInfo(this.meta, v, c);
   }
 
   async list(
@@ -111,12 +118,20 @@ export class VersionService {
     const n = pageLimit(limit);
     const after = decodeCursor(cursor);
     if (after !== undefined && typeof after !== 'number') throw badCursor();
-    const c = await this.findCollection(entity, project, collection);
+    let c = await this.findCollection(entity, project, collection);
     if (!c) throw new NotFoundError(`artifact ${entity}/${project}/${collection} does not exist`);
-    const rows = await this.meta.listVersions(c.id, {
+    let rows = await this.meta.listVersions(c.id, {
       limit: n + 1,
       ...(after !== undefined ? { afterIdx: after } : {}),
     });
+    if (rows.length === 0 && after === undefined) {
+      // As in resolve: a `replace` may have swapped the collection under the name meanwhile.
+      const now = await this.findCollection(entity, project, collection);
+      if (now && now.id !== c.id) {
+        c = now;
+        rows = await this.meta.listVersions(c.id, { limit: n + 1 });
+      }
+    }
     const items = await Promise.all(rows.slice(0, n).map((v) => versionInfo(this.meta, v, c)));
     const last = rows.length > n ? items[items.length - 1] : undefined;
     return { items, ...(last ? { nextCursor: encodeCursor(last.index) } : {}) };

@@ -1,5 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { Database } from './schema.js';
+import type { FolderQueries } from './folder-queries.js';
+import { KyselyFolderQueries } from './kysely-folder-queries.js';
 import type {
   BlobRecord,
   CollectionRecord,
@@ -93,10 +95,14 @@ function toBlob(r: Selectable<Database['blobs']>): BlobRecord {
 
 /** MetaStore over Kysely; the dialect (SQLite, PostgreSQL) is chosen by whoever builds `db`. */
 export class KyselyMetaStore implements MetaStore {
+  readonly folders: FolderQueries;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly inTransaction = false,
-  ) {}
+  ) {
+    this.folders = new KyselyFolderQueries(db);
+  }
 
   async transaction<T>(fn: (tx: MetaStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);

@@ -4,6 +4,8 @@
  * against a store bound to one database transaction, so a commit is all or nothing.
  */
 
+import type { FolderQueries } from './folder-queries.js';
+
 export interface EntityRow {
   id: number;
   name: string;
@@ -90,6 +92,8 @@ export interface MetaStore {
    */
   transaction<T>(fn: (tx: MetaStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Subtree queries for folders, on the same connection or transaction as this store. */
+  readonly folders: FolderQueries;
 
   findEntity(name: string): Promise<EntityRow | undefined>;
   ensureEntity(name: string): Promise<EntityRow>;

@@ -1,0 +1,126 @@
+import { Type } from '@sinclair/typebox';
+import type { FolderCreate, FolderMove, PlacedCommitRequest } from '@cairn/core';
+import type { FastifyInstance } from 'fastify';
+import type { FolderService } from '../service/folder-service.js';
+import { CollectionInfo, CommitRequest, VersionInfo, errors } from './schemas.js';
+import type { Services } from './services.js';
+
+const FolderInfo = Type.Object({
+  entity: Type.String(),
+  path: Type.String(),
+  fullPath: Type.String(),
+  createdAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+const Where = Type.Object({
+  entity: Type.String(),
+  path: Type.String({ description: "project path below the entity; '' for its root folder" }),
+});
+
+export function folderRoutes(app: FastifyInstance, s: Services, folders: FolderService): void {
+  app.post<{ Body: FolderCreate }>(
+    '/folders',
+    {
+      schema: {
+        summary: 'Create a folder (parents: true also creates missing parents, as mkdir -p)',
+        body: Type.Object({
+          entity: Type.String(),
+          path: Type.String(),
+          parents: Type.Optional(Type.Boolean()),
+        }),
+        response: { 200: FolderInfo, ...errors },
+      },
+    },
+    async (req) => folders.create(req.body),
+  );
+
+  app.get<{ Querystring: { entity: string; path: string } }>(
+    '/folders',
+    {
+      schema: {
+        summary: 'A folder with its direct subfolders and the artifacts in it',
+        querystring: Where,
+        response: {
+          200: Type.Object({
+            folder: FolderInfo,
+            folders: Type.Array(FolderInfo),
+            artifacts: Type.Array(CollectionInfo),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => folders.list(req.query.entity, req.query.path),
+  );
+
+  app.post<{ Body: FolderMove }>(
+    '/folders/move',
+    {
+      schema: {
+        summary: 'Move or rename a folder with everything below it, in one transaction',
+        body: Type.Object({
+          entity: Type.String(),
+          path: Type.String(),
+          toEntity: Type.Optional(Type.String()),
+          toPath: Type.String(),
+          parents: Type.Optional(Type.Boolean()),
+        }),
+        response: { 200: FolderInfo, ...errors },
+      },
+    },
+    async (req) => folders.move(req.body),
+  );
+
+  app.delete<{ Querystring: { entity: string; path: string; recursive?: boolean } }>(
+    '/folders',
+    {
+      schema: {
+        summary: 'Delete a folder; refused while not empty unless recursive=true',
+        querystring: Type.Object({
+          entity: Type.String(),
+          path: Type.String(),
+          recursive: Type.Optional(Type.Boolean()),
+        }),
+        response: {
+          200: Type.Object({
+            deleted: Type.Literal(true),
+            folders: Type.Integer(),
+            versions: Type.Integer(),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => folders.remove(req.query.entity, req.query.path, req.query.recursive === true),
+  );
+
+  app.post<{ Params: { id: string }; Body: PlacedCommitRequest }>(
+    '/uploads/:id/place',
+    {
+      schema: {
+        summary:
+          'Commit into a folder with a conflict strategy (skip, error, new, replace, version) for a name already there',
+        params: Type.Object({ id: Type.String() }),
+        body: Type.Intersect([
+          CommitRequest,
+          Type.Object({
+            placement: Type.Object({
+              conflictStrategy: Type.String(),
+              alternativeName: Type.Optional(Type.String()),
+            }),
+          }),
+        ]),
+        response: {
+          200: Type.Object({
+            version: VersionInfo,
+            created: Type.Boolean(),
+            outcome: Type.String(),
+            retired: Type.Array(Type.String()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => s.uploads.place(req.params.id, req.body),
+  );
+}
