@@ -49,15 +49,24 @@ async function freshS3(): Promise<S3Location | undefined> {
   return (await testS3()).location(process.env['CAIRN_TEST_S3_DIRECT'] !== '0');
 }
 
-/** A fresh, empty PostgreSQL database, and how to drop it. */
-export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+/**
+ * A fresh, empty PostgreSQL database, and how to drop it. `collation` (an ICU locale such as
+ * en-US) creates it with that default collation instead of the cluster's (C.UTF-8 for
+ * .ci/postgres.sh), as production clusters initialised under a user's locale have.
+ */
+export async function freshPostgres(
+  opts: { collation?: string } = {},
+): Promise<{ url: string; drop(): Promise<void> } | undefined> {
   const admin = process.env['CAIRN_TEST_POSTGRES_URL'];
   if (!admin) return undefined;
   const { default: pg } = await import('pg');
   const name = `cairn_test_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
-  await client.query(`create database ${name}`);
+  const locale = opts.collation
+    ? ` template template0 locale_provider icu icu_locale '${opts.collation.replace(/'/g, '')}'`
+    : '';
+  await client.query(`create database ${name}${locale}`);
   await client.end();
   const url = new URL(admin);
   url.pathname = `/${name}`;
@@ -80,7 +89,10 @@ export async function testBackends(
   options: ServerOptions = {},
   onS3?: S3Location,
 ): Promise<TestBackends> {
-  const database = options.databaseUrl === undefined ? await freshPostgres() : undefined;
+  // A locale-aware collation, as production clusters usually have: ordering that silently
+  // follows the locale instead of code points fails here rather than in production.
+  const database =
+    options.databaseUrl === undefined ? await freshPostgres({ collation: 'en-US' }) : undefined;
   const s3 = onS3 ?? (options.blobsUrl === undefined ? await freshS3() : undefined);
   return {
     options: {

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
+import { codePointOrder } from './dialect.js';
 import type { Database } from './schema.js';
 import type {
   BlobRecord,
@@ -406,7 +407,7 @@ export class KyselyMetaStore implements MetaStore {
       .selectFrom('aliases')
       .select('alias')
       .where('version_id', '=', versionId)
-      .orderBy('alias')
+      .orderBy(codePointOrder(this.db, 'alias'))
       .execute();
     return rows.map((r) => r.alias);
   }
@@ -436,7 +437,7 @@ export class KyselyMetaStore implements MetaStore {
       .selectFrom('tags')
       .select('tag')
       .where('version_id', '=', versionId)
-      .orderBy('tag')
+      .orderBy(codePointOrder(this.db, 'tag'))
       .execute();
     return rows.map((r) => r.tag);
   }
