@@ -19,14 +19,9 @@ export interface TestBackends {
   drop(): Promise<void>;
 }
 
-/** True when the run keeps blobs on S3 (tests about the data directory's objects skip then). */
+/** True when the run keeps blobs on S3 (a test about the data directory's objects skips then). */
 export function blobsOnS3(): boolean {
   return Boolean(process.env['CAIRN_TEST_S3_URL']);
-}
-
-/** True when the run keeps metadata in PostgreSQL. */
-export function metaOnPostgres(): boolean {
-  return Boolean(process.env['CAIRN_TEST_POSTGRES_URL']);
 }
 
 /** Options that point a server at an S3 location. */
