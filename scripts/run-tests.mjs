@@ -52,20 +52,29 @@ function startS3() {
 }
 
 // Pass 1: everything on the embedded default (SQLite, blobs in the data directory). Pass 2: the
-// server suite again on the multi-machine setup: blobs on S3 (an s3rver this script starts on
+// integration suites again (server, SDK, CLI end to end; every file that starts a server) on the
+// multi-machine setup: blobs on S3 with direct transfers (an s3rver this script starts on
 // loopback; CAIRN_TEST_S3=0 skips it) and, when CAIRN_TEST_POSTGRES_URL names a PostgreSQL
-// server (.ci/run starts one), metadata in PostgreSQL.
+// server (.ci/run starts one), metadata in PostgreSQL. Their helpers (packages/server/test/
+// backends.ts) read these variables and give each server its own database and bucket prefix.
 const postgres = process.env.CAIRN_TEST_POSTGRES_URL;
 const withS3 = process.env.CAIRN_TEST_S3 !== '0';
 const sqliteEnv = { ...process.env };
 delete sqliteEnv.CAIRN_TEST_POSTGRES_URL;
 delete sqliteEnv.CAIRN_TEST_S3_URL;
 let status = run(files, sqliteEnv);
-const serverFiles = files.filter((f) => f.startsWith('packages/server/'));
+// core is pure (no backend), and sdk's unit files (hashing, caches, paths) start no server.
+const noServer = new Set([
+  'packages/sdk/test/local.test.ts',
+  'packages/sdk/test/references.test.ts',
+]);
+const serverFiles = files.filter(
+  (f) => /^packages\/(server|sdk|cli)\//.test(f) && !noServer.has(f),
+);
 if (status === 0 && (postgres || withS3) && serverFiles.length > 0) {
   const s3 = withS3 ? await startS3() : undefined;
   const names = [postgres ? 'PostgreSQL' : 'SQLite', s3 ? 'S3 (s3rver)' : 'local blobs'];
-  console.log(`\n# the server suite again, on ${names.join(' + ')}\n`);
+  console.log(`\n# the integration suites again, on ${names.join(' + ')}\n`);
   try {
     status = run(serverFiles, {
       ...(postgres ? process.env : sqliteEnv),

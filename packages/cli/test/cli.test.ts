@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '@cairn/server';
+import type { RunningServer } from '@cairn/server';
+import { startTestServer } from '../../server/test/backends.js';
 import { runCli, type CliRun } from './run-cli.js';
 
 const bin = fileURLToPath(new URL('../bin/cairn.js', import.meta.url));
@@ -14,7 +15,7 @@ let work: string;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'cairn-cli-'));
-  server = await startServer({ port: 0, dataDir: join(work, 'data') });
+  server = await startTestServer({ port: 0, dataDir: join(work, 'data') });
 });
 
 after(async () => {

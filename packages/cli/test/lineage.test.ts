@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli, type CliRun } from './run-cli.js';
-import { startServer, type RunningServer } from '@cairn/server';
+import type { RunningServer } from '@cairn/server';
+import { startTestServer } from '../../server/test/backends.js';
 import { Artifact, Cairn, type LineageGraph, type Run } from '@cairn/sdk';
 
 let server: RunningServer;
@@ -21,7 +22,7 @@ async function draft(name: string, content: string): Promise<Artifact> {
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'cairn-cli-lineage-'));
-  server = await startServer({ port: 0, dataDir: join(work, 'data') });
+  server = await startTestServer({ port: 0, dataDir: join(work, 'data') });
   const cairn = new Cairn({
     url: server.url,
     entity: 'alice',

@@ -1,10 +1,12 @@
 import { rm } from 'node:fs/promises';
-import { startServer, type ServerOptions } from '@cairn/server';
+import type { ServerOptions } from '@cairn/server';
+import { startTestServer } from '../../server/test/backends.js';
 import { Cairn } from '../src/index.js';
 import type { CairnOptions } from '../src/index.js';
 import { tempDir } from './fs-helpers.js';
 
 export * from './fs-helpers.js';
+export { blobsOnS3 } from '../../server/test/backends.js';
 
 export interface TestEnv {
   url: string;
@@ -14,10 +16,14 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
-/** A real server on an ephemeral port with a temp data dir, and clients with temp caches. */
+/**
+ * A real server on an ephemeral port with a temp data dir, and clients with temp caches. The
+ * server runs on the run's backends (PostgreSQL and S3 with direct transfers in the second pass
+ * of scripts/run-tests.mjs), each env with its own database and bucket prefix.
+ */
 export async function startEnv(options: ServerOptions = {}): Promise<TestEnv> {
   const dataDir = await tempDir('cairn-sdk-data-');
-  const server = await startServer({ port: 0, dataDir, logger: false, ...options });
+  const server = await startTestServer({ port: 0, dataDir, logger: false, ...options });
   const dirs = [dataDir];
   const env: TestEnv = {
     url: server.url,

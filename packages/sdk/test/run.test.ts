@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startServer, type RunningServer } from '@cairn/server';
+import type { RunningServer } from '@cairn/server';
+import { startTestServer } from '../../server/test/backends.js';
 import { Artifact, Cairn, Run } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
@@ -17,7 +18,7 @@ before(async () => {
   const dataDir = await tempDir('cairn-run-data-');
   const cacheDir = await tempDir('cairn-run-cache-');
   dirs = [dataDir, cacheDir];
-  server = await startServer({ port: 0, dataDir, heartbeatTimeoutMs: TIMEOUT_MS });
+  server = await startTestServer({ port: 0, dataDir, heartbeatTimeoutMs: TIMEOUT_MS });
   cairn = new Cairn({ url: server.url, entity: 'tester', project: 'proj', cacheDir });
 });
 after(async () => {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -12,7 +12,9 @@ import {
 import { startServer, type ServerOptions } from '@cairn/server';
 import { S3BlobStore } from '../src/store/blob/s3-blob-store.js';
 import type { S3Location } from '../src/store/blob/s3-location.js';
-import { testS3 } from './s3.js';
+import { testBackends } from './backends.js';
+
+export { s3ServerOptions } from './backends.js';
 
 export interface TestServer {
   url: string;
@@ -29,26 +31,6 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/**
- * With CAIRN_TEST_S3_URL set (scripts/run-tests.mjs starts s3rver for its second pass), every
- * test server keeps its blobs under a fresh prefix of the test bucket instead of its data dir.
- */
-async function freshS3(): Promise<S3Location | undefined> {
-  if (!process.env['CAIRN_TEST_S3_URL']) return undefined;
-  return (await testS3()).location(process.env['CAIRN_TEST_S3_DIRECT'] !== '0');
-}
-
-/** Options that point a server at an S3 location. */
-export function s3ServerOptions(loc: S3Location): ServerOptions {
-  return {
-    blobsUrl: `s3://${loc.bucket}/${loc.prefix}`,
-    ...(loc.endpoint ? { s3Endpoint: loc.endpoint } : {}),
-    s3ForcePathStyle: loc.forcePathStyle,
-    s3Region: loc.region,
-    s3Direct: loc.direct,
-  };
-}
-
 async function fsObjects(dataDir: string): Promise<string[]> {
   const dir = join(dataDir, 'objects');
   const all = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
@@ -58,47 +40,15 @@ async function fsObjects(dataDir: string): Promise<string[]> {
     .sort();
 }
 
-/**
- * With CAIRN_TEST_POSTGRES_URL (an admin connection URL) set, every test server gets a fresh
- * PostgreSQL database instead of SQLite: the same suite runs on both metadata backends.
- */
-async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  const admin = process.env['CAIRN_TEST_POSTGRES_URL'];
-  if (!admin) return undefined;
-  const { default: pg } = await import('pg');
-  const name = `cairn_test_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`create database ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 /** A server on an ephemeral port; `onS3` puts its blobs there whatever the run's backends. */
 export async function testServer(
   options: ServerOptions = {},
   onS3?: S3Location,
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cairn-server-'));
-  const database = options.databaseUrl === undefined ? await freshPostgres() : undefined;
-  const s3 = onS3 ?? (options.blobsUrl === undefined ? await freshS3() : undefined);
-  const s = await startServer({
-    port: 0,
-    dataDir,
-    ...(database ? { databaseUrl: database.url } : {}),
-    ...(s3 ? s3ServerOptions(s3) : {}),
-    ...options,
-  });
+  const backends = await testBackends(options, onS3);
+  const s3 = backends.s3;
+  const s = await startServer({ port: 0, dataDir, ...backends.options, ...options });
   let bucket: Promise<S3BlobStore> | undefined;
   const inBucket = (): Promise<S3BlobStore> => (bucket ??= S3BlobStore.open(s3 as S3Location));
   const objects = async (): Promise<string[]> => {
@@ -143,7 +93,7 @@ export async function testServer(
     async close() {
       await s.close();
       await (await bucket)?.close();
-      await database?.drop();
+      await backends.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,4 @@
-import { sql, type ColumnDefinitionBuilder, type Kysely } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Kysely, type RawBuilder } from 'kysely';
 
 /**
  * The only place migrations learn which database they run on. SQLite and PostgreSQL share every
@@ -30,4 +30,14 @@ export function idColumn(db: Kysely<any>) {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function codePointText(db: Kysely<any>) {
   return (c: ColumnDefinitionBuilder) => (isPostgres(db) ? c.modifyEnd(sql`collate "C"`) : c);
+}
+
+/**
+ * ORDER BY a text column in code-point order on every dialect, for columns created without
+ * `codePointText` (aliases, tags, ARNs): on PostgreSQL their order would otherwise follow the
+ * database's locale (en_US puts `a` before `B` and `_x` first), unlike SQLite's.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function codePointOrder(db: Kysely<any>, column: string): RawBuilder<unknown> {
+  return isPostgres(db) ? sql`${sql.ref(column)} collate "C"` : sql`${sql.ref(column)}`;
 }

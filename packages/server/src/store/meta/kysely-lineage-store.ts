@@ -9,6 +9,7 @@ import type {
   WalkResult,
 } from './lineage-store.js';
 import type { RunTables } from './run-schema.js';
+import { codePointOrder } from './dialect.js';
 import type { Database } from './schema.js';
 
 export type LineageDb = Kysely<Database & RunTables>;
@@ -151,7 +152,7 @@ export class KyselyLineageStore implements LineageStore {
       .where('dest_arn', '=', dest)
       .where('type', '=', type)
       .orderBy('created_at')
-      .orderBy('source_arn')
+      .orderBy(codePointOrder(this.db, 'source_arn'))
       .execute();
     return rows.map(toEdge);
   }
@@ -163,7 +164,7 @@ export class KyselyLineageStore implements LineageStore {
       .where('source_arn', '=', source)
       .where('type', '=', type)
       .orderBy('created_at')
-      .orderBy('dest_arn')
+      .orderBy(codePointOrder(this.db, 'dest_arn'))
       .execute();
     return rows.map(toEdge);
   }

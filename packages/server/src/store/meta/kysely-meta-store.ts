@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
+import { codePointOrder } from './dialect.js';
 import type { Database } from './schema.js';
 import type { FolderQueries } from './folder-queries.js';
 import { KyselyFolderQueries } from './kysely-folder-queries.js';
@@ -412,7 +413,7 @@ export class KyselyMetaStore implements MetaStore {
       .selectFrom('aliases')
       .select('alias')
       .where('version_id', '=', versionId)
-      .orderBy('alias')
+      .orderBy(codePointOrder(this.db, 'alias'))
       .execute();
     return rows.map((r) => r.alias);
   }
@@ -442,7 +443,7 @@ export class KyselyMetaStore implements MetaStore {
       .selectFrom('tags')
       .select('tag')
       .where('version_id', '=', versionId)
-      .orderBy('tag')
+      .orderBy(codePointOrder(this.db, 'tag'))
       .execute();
     return rows.map((r) => r.tag);
   }
