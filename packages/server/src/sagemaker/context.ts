@@ -18,10 +18,18 @@ export const DEFAULT_LIMITS: SageMakerLimits = {
 /** What every operation gets: the store, the identity ARNs are minted in, and the quotas. */
 export interface OperationContext {
   store: SageMakerStore;
+  /**
+   * The region ARNs are stored in. Clients may sign for another region; the router maps ARNs
+   * between the two at the edge (region.ts), so handlers only ever see this one.
+   */
   region: string;
   account: string;
   limits: SageMakerLimits;
   nowMs(): number;
+  /** The access key id whose SigV4 signature was verified; null when nothing was verified. */
+  identity: string | null;
+  /** Facts that never become false again, shared by all requests of one server. */
+  cache: { defaultGroupExists?: boolean };
 }
 
 export type Input = Record<string, unknown>;

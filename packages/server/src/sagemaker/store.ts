@@ -1,6 +1,7 @@
 import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../store/meta/schema.js';
 import type { RunTables } from '../store/meta/run-schema.js';
+import { ListStore } from './list-store.js';
 
 /** Tables of migration 003; `associations` is shared with the SDK's lineage (migration 001). */
 export interface SageMakerTables {
@@ -19,6 +20,9 @@ export interface SageMakerTables {
     metadata_properties: string | null;
     created_ms: number;
     updated_ms: number;
+    /** Access key id that signed the create / the last update (migration 012); NULL unsigned. */
+    created_by: string | null;
+    modified_by: string | null;
   };
   sm_tags: { resource_arn: string; key: string; value: string; position: Generated<number> };
   sm_lineage_groups: {
@@ -26,15 +30,18 @@ export interface SageMakerTables {
     display_name: string | null;
     description: string | null;
     created_ms: number;
+    created_by: string | null;
   };
+  /** The shared table of migration 001 plus the creator column of migration 012. */
+  associations: Database['associations'] & { created_by: string | null };
 }
 
-export type SageMakerDb = Kysely<Database & SageMakerTables & RunTables>;
+export type SageMakerDb = Kysely<Omit<Database, 'associations'> & SageMakerTables & RunTables>;
 /** A run logged through the SDK; the SageMaker face shows it as an action. */
 export type RunRow = Selectable<RunTables['runs']>;
 export type EntityKind = 'artifact' | 'context' | 'action';
 export type EntityRow = Selectable<SageMakerTables['sm_entities']>;
-export type AssociationRow = Selectable<Database['associations']>;
+export type AssociationRow = Selectable<SageMakerTables['associations']>;
 
 /** An artifact version logged through the native API, with the names it lives under. */
 export interface VersionRow {
@@ -68,7 +75,11 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /** Plain SQL over Kysely for the SageMaker face; no rules here, only reads and writes. */
 export class SageMakerStore {
-  constructor(private readonly db: SageMakerDb) {}
+  readonly lists: ListStore;
+
+  constructor(private readonly db: SageMakerDb) {
+    this.lists = new ListStore(db);
+  }
 
   transaction<T>(fn: (store: SageMakerStore) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => fn(new SageMakerStore(trx)));
@@ -110,13 +121,6 @@ export class SageMakerStore {
     return out;
   }
 
-  async listEntities(kind: EntityKind, filter: { type?: string; sourceUri?: string }) {
-    let q = this.db.selectFrom('sm_entities').selectAll().where('kind', '=', kind);
-    if (filter.type !== undefined) q = q.where('type', '=', filter.type);
-    if (filter.sourceUri !== undefined) q = q.where('source_uri', '=', filter.sourceUri);
-    return q.execute();
-  }
-
   async countEntities(kind: EntityKind): Promise<number> {
     const r = await this.db
       .selectFrom('sm_entities')
@@ -128,7 +132,12 @@ export class SageMakerStore {
 
   async updateEntity(
     arn: string,
-    set: Partial<Pick<EntityRow, 'name' | 'description' | 'status' | 'properties' | 'updated_ms'>>,
+    set: Partial<
+      Pick<
+        EntityRow,
+        'name' | 'description' | 'status' | 'properties' | 'updated_ms' | 'modified_by'
+      >
+    >,
   ): Promise<void> {
     await this.db.updateTable('sm_entities').set(set).where('arn', '=', arn).execute();
   }
@@ -181,18 +190,6 @@ export class SageMakerStore {
     return out;
   }
 
-  async listRuns(filter: { type?: string }): Promise<RunRow[]> {
-    let q = this.db.selectFrom('runs').selectAll();
-    if (filter.type !== undefined) q = q.where('job_type', '=', filter.type);
-    return q.execute();
-  }
-
-  async listVersions(filter: { type?: string }): Promise<VersionRow[]> {
-    let q = this.versionQuery();
-    if (filter.type !== undefined) q = q.where('c.type', '=', filter.type);
-    return q.execute();
-  }
-
   // --- associations (shared with the SDK's lineage) -----------------------------------------
 
   async insertAssociation(row: AssociationRow): Promise<void> {
@@ -222,18 +219,6 @@ export class SageMakerStore {
       .select(sql<number>`count(*)`.as('n'))
       .executeTakeFirstOrThrow();
     return Number(r.n);
-  }
-
-  async listAssociations(filter: {
-    source?: string;
-    dest?: string;
-    type?: string;
-  }): Promise<AssociationRow[]> {
-    let q = this.db.selectFrom('associations').selectAll();
-    if (filter.source !== undefined) q = q.where('source_arn', '=', filter.source);
-    if (filter.dest !== undefined) q = q.where('dest_arn', '=', filter.dest);
-    if (filter.type !== undefined) q = q.where('type', '=', filter.type);
-    return q.execute();
   }
 
   /** Edges leaving (`out`) or entering (`in`) any of the ARNs. */
@@ -302,10 +287,20 @@ export class SageMakerStore {
 
   // --- lineage groups ------------------------------------------------------------------------
 
-  async ensureLineageGroup(name: string, createdMs: number): Promise<void> {
+  async ensureLineageGroup(
+    name: string,
+    createdMs: number,
+    createdBy: string | null,
+  ): Promise<void> {
     await this.db
       .insertInto('sm_lineage_groups')
-      .values({ name, display_name: null, description: null, created_ms: createdMs })
+      .values({
+        name,
+        display_name: null,
+        description: null,
+        created_ms: createdMs,
+        created_by: createdBy,
+      })
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
   }
