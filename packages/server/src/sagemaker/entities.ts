@@ -19,6 +19,8 @@ export interface LineageEntity {
   updatedMs: number;
   createdBy: string | null;
   modifiedBy: string | null;
+  /** Counter of updates (entities created here); updates apply only to the revision they read. */
+  revision: number;
   /** Logged through the native API (an artifact version): read-only on this face. */
   native: boolean;
 }
@@ -68,6 +70,7 @@ export function fromRow(row: EntityRow): LineageEntity {
     updatedMs: Number(row.updated_ms),
     createdBy: row.created_by,
     modifiedBy: row.modified_by,
+    revision: Number(row.revision),
     native: false,
   };
 }
@@ -87,6 +90,7 @@ export function fromVersion(ctx: OperationContext, v: VersionRow, arn?: string):
     updatedMs: Date.parse(v.updated_at),
     createdBy: null,
     modifiedBy: null,
+    revision: 0,
     native: true,
   };
 }
@@ -114,6 +118,7 @@ export function fromRun(ctx: OperationContext, r: RunRow, arn?: string): Lineage
     updatedMs: Date.parse(r.finished_at ?? r.heartbeat_at),
     createdBy: null,
     modifiedBy: null,
+    revision: 0,
     native: true,
   };
 }

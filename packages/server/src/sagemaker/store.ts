@@ -1,4 +1,4 @@
-import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
+import { sql, type Generated, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../store/meta/schema.js';
 import type { RunTables } from '../store/meta/run-schema.js';
 import { ListStore } from './list-store.js';
@@ -23,6 +23,7 @@ export interface SageMakerTables {
     /** Access key id that signed the create / the last update (migration 012); NULL unsigned. */
     created_by: string | null;
     modified_by: string | null;
+    revision: Generated<number>;
   };
   sm_tags: { resource_arn: string; key: string; value: string; position: Generated<number> };
   sm_lineage_groups: {
@@ -87,7 +88,7 @@ export class SageMakerStore {
 
   // --- entities ----------------------------------------------------------------------------
 
-  async insertEntity(row: SageMakerTables['sm_entities']): Promise<void> {
+  async insertEntity(row: Insertable<SageMakerTables['sm_entities']>): Promise<void> {
     await this.db.insertInto('sm_entities').values(row).execute();
   }
 
@@ -130,16 +131,27 @@ export class SageMakerStore {
     return Number(r.n);
   }
 
+  /**
+   * Applies an update computed from the entity as read at `revision`; false when another update
+   * landed in between (the caller answers ConflictException instead of losing that update).
+   */
   async updateEntity(
     arn: string,
+    revision: number,
     set: Partial<
       Pick<
         EntityRow,
         'name' | 'description' | 'status' | 'properties' | 'updated_ms' | 'modified_by'
       >
     >,
-  ): Promise<void> {
-    await this.db.updateTable('sm_entities').set(set).where('arn', '=', arn).execute();
+  ): Promise<boolean> {
+    const r = await this.db
+      .updateTable('sm_entities')
+      .set({ ...set, revision: sql<number>`revision + 1` })
+      .where('arn', '=', arn)
+      .where('revision', '=', revision)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   /** Deletes the entity with its tags and every association that names it. */

@@ -15,6 +15,7 @@ import {
 import { createdRange, decodeToken, mergePages, type PageSource } from '../paging.js';
 import { parseVersionUri } from './sources.js';
 import {
+  conflict,
   createOnce,
   limitExceeded,
   lineageGroupArn,
@@ -91,12 +92,13 @@ export const describeArtifact: Handler = async (ctx, input) => {
 export const updateArtifact: Handler = async (ctx, input) => {
   const e = await existing(ctx, String(input['ArtifactArn']));
   if (e.native) throw readOnlyVersion(e);
-  await ctx.store.updateEntity(e.arn, {
+  const applied = await ctx.store.updateEntity(e.arn, e.revision, {
     ...(input['ArtifactName'] !== undefined ? { name: str(input['ArtifactName']) ?? null } : {}),
     properties: JSON.stringify(updatedProperties(e.properties, input)),
     updated_ms: ctx.nowMs(),
     modified_by: ctx.identity,
   });
+  if (!applied) throw conflict(e);
   return { ArtifactArn: e.arn };
 };
 

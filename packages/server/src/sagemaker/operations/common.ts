@@ -87,3 +87,11 @@ export const sortOrder = (v: unknown, fallback: 'Ascending' | 'Descending' = 'De
   (v ?? fallback) === 'Descending';
 
 export const maxResults = (v: unknown, fallback = 10) => (typeof v === 'number' ? v : fallback);
+
+/** Another update of the same entity landed between this one's read and its write. */
+export function conflict(e: LineageEntity): SageMakerError {
+  return new SageMakerError(
+    'ConflictException',
+    `${e.arn} was updated by another request while this update was applied; describe it and retry.`,
+  );
+}

@@ -13,6 +13,7 @@ import { createdRange, decodeToken, mergePages, type PageSource } from '../pagin
 import { parseRunUri } from './sources.js';
 import type { SageMakerLimits } from '../context.js';
 import {
+  conflict,
   createOnce,
   limitExceeded,
   lineageGroupArn,
@@ -126,7 +127,7 @@ function describe(k: NamedKind): Handler {
 function update(k: NamedKind): Handler {
   return async (ctx, input) => {
     const e = writable(k, await existing(ctx, k, String(input[`${k.label}Name`])));
-    await ctx.store.updateEntity(e.arn, {
+    const applied = await ctx.store.updateEntity(e.arn, e.revision, {
       ...(input['Description'] !== undefined ? { description: str(input['Description']) } : {}),
       ...(k.kind === 'action' && input['Status'] !== undefined
         ? { status: str(input['Status']) }
@@ -135,6 +136,7 @@ function update(k: NamedKind): Handler {
       updated_ms: ctx.nowMs(),
       modified_by: ctx.identity,
     });
+    if (!applied) throw conflict(e);
     return { [`${k.label}Arn`]: e.arn };
   };
 }

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 
 /**
  * SageMaker face (issue 4): who created and last modified each entity, association and lineage
- * group (the access key id that signed the request; NULL when unsigned), and the indexes that let
+ * group (the access key id that signed the request; NULL when unsigned), a revision counter for
+ * conflicting updates, and the indexes that let
  * every List* operation page in the database by keyset instead of reading all rows.
  */
 // Migrations see the database as it was when they were written, not today's schema types.
@@ -10,6 +11,11 @@ import type { Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('sm_entities').addColumn('created_by', 'text').execute();
   await db.schema.alterTable('sm_entities').addColumn('modified_by', 'text').execute();
+  // Bumped by every update: an update that read an older revision is a ConflictException.
+  await db.schema
+    .alterTable('sm_entities')
+    .addColumn('revision', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable('sm_lineage_groups').addColumn('created_by', 'text').execute();
   await db.schema.alterTable('associations').addColumn('created_by', 'text').execute();
 
