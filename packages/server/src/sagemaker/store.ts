@@ -1,4 +1,11 @@
-import { sql, type Generated, type Insertable, type Kysely, type Selectable } from 'kysely';
+import {
+  CompiledQuery,
+  sql,
+  type Generated,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+} from 'kysely';
 import type { Database } from '../store/meta/schema.js';
 import type { RunTables } from '../store/meta/run-schema.js';
 import { ListStore } from './list-store.js';
@@ -112,7 +119,20 @@ export class SageMakerStore {
       .executeTakeFirst();
   }
 
+  /** The SQL of a one-ARN lookup, compiled once per store: the Describe* hot path. */
+  private byArnSql: string | undefined;
+
   async entities(arns: string[]): Promise<EntityRow[]> {
+    const [only] = arns;
+    if (arns.length === 1 && only !== undefined) {
+      this.byArnSql ??= this.db
+        .selectFrom('sm_entities')
+        .selectAll()
+        .where('arn', '=', only)
+        .compile().sql;
+      const r = await this.db.executeQuery<EntityRow>(CompiledQuery.raw(this.byArnSql, [only]));
+      return r.rows;
+    }
     const out: EntityRow[] = [];
     for (const part of chunks(arns)) {
       out.push(
