@@ -28,8 +28,11 @@ export interface OperationContext {
   nowMs(): number;
   /** The access key id whose SigV4 signature was verified; null when nothing was verified. */
   identity: string | null;
-  /** Facts that never become false again, shared by all requests of one server. */
-  cache: { defaultGroupExists?: boolean };
+  /**
+   * Per-server memory shared by its requests: facts that never become false again, and recent
+   * QueryLineage walks for the pages after the first (operations/query-lineage.ts).
+   */
+  cache: { defaultGroupExists?: boolean; walks?: Map<string, unknown> };
 }
 
 export type Input = Record<string, unknown>;
