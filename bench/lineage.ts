@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatArn } from '@cairn/core';
 import { startServerProcess } from './server-process.js';
@@ -203,6 +203,7 @@ try {
     }
     rows.push(...(await sageMakerQueries(server.url, versions)));
     const listing = await listEverything(server.url, versions.length);
+    console.log(`load average (1 min) after the queries: ${loadavg()[0]?.toFixed(1)}`);
     console.log(
       `lineage graph: ${versions.length} versions, ${RUNS} runs, ${edges} edges (built in ${buildSeconds.toFixed(1)} s)`,
     );

@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -138,6 +138,7 @@ try {
   }
   first.destroy();
   const describe = JSON.stringify({ ArtifactArn: arn });
+  const loadBefore = loadavg()[0] ?? 0;
   const results = [
     // Warm-up (JIT, page cache), not reported.
     await signedLoad('warm-up', 'DescribeArtifact', describe),
@@ -156,6 +157,10 @@ try {
       c.send(new DescribeArtifactCommand({ ArtifactArn: arn })),
     ),
   ].slice(1);
+  // Other processes on the machine move p99 more than anything measured here: say how busy it was.
+  console.log(
+    `load average (1 min) before / after: ${loadBefore.toFixed(1)} / ${loadavg()[0]?.toFixed(1)}`,
+  );
   console.log(
     `| SageMaker face, ${CLIENTS} connections, every request signed and verified | requests/s | p50 ms | p99 ms | errors | target |`,
   );
