@@ -136,6 +136,28 @@ describe('region from the signature scope', () => {
     assert.match((missing as Error).message, /arn:aws:sagemaker:eu-west-1:/, 'errors too');
   });
 
+  test('without keys the scope still picks the region; unsigned requests get the stored one', async () => {
+    const open = await sageMakerServer();
+    try {
+      const ap = new SageMakerClient({
+        endpoint: open.url,
+        region: 'ap-south-1',
+        credentials: { accessKeyId: 'anything', secretAccessKey: 'anything' },
+        maxAttempts: 1,
+      });
+      clients.push(ap);
+      const { ArtifactArn } = await ap.send(
+        new CreateArtifactCommand({ Source: { SourceUri: 's3://scope' }, ArtifactType: 'T' }),
+      );
+      assert.match(ArtifactArn ?? '', /^arn:aws:sagemaker:ap-south-1:/);
+      const raw = await open.raw('SageMaker.ListArtifacts', '{}');
+      const body = (await raw.json()) as { ArtifactSummaries: { ArtifactArn: string }[] };
+      assert.match(body.ArtifactSummaries[0]?.ArtifactArn ?? '', /^arn:aws:sagemaker:us-east-1:/);
+    } finally {
+      await open.close();
+    }
+  });
+
   test('a pinned region refuses other scopes with AWS error, serves its own', async () => {
     const pinned = await testServer({
       region: 'eu-central-1',
