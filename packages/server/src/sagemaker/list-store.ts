@@ -32,11 +32,6 @@ export interface AssociationFilter {
   created: CreatedRange;
 }
 
-export type TypedAssociationRow = AssociationRow & {
-  source_type: string | null;
-  dest_type: string | null;
-};
-
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
@@ -212,82 +207,43 @@ export class ListStore {
   }
 
   /**
-   * Associations with the type of each endpoint (an entity created here, a version's collection
-   * type, a run's job type), so type filters and sorts run in SQL too. Keys: the sort column,
-   * then (source, destination), which is unique.
+   * Associations; the types of both ends are columns (migration 012), so every filter and sort
+   * is an indexed keyset query. Keys: the sort column, then (source, destination), unique.
    */
   async associations(
     filter: AssociationFilter,
     sortBy: AssociationSort,
-    prefixes: { artifact: string; action: string },
     p: PageRequest,
-  ): Promise<TypedAssociationRow[]> {
-    const typeOf = (side: 'source_arn' | 'dest_arn') => {
-      const arn = sql.ref(`a.${side}`);
-      const a = prefixes.artifact;
-      const r = prefixes.action;
-      return sql<string | null>`coalesce(
-        (select se.type from sm_entities se where se.arn = ${arn}),
-        (select c.type from versions v join collections c on c.id = v.collection_id
-          where substr(${arn}, 1, ${a.length}) = ${a} and v.id = substr(${arn}, ${a.length + 1})
-            and v.state != 'DELETED'),
-        (select coalesce(r.job_type, 'run') from runs r
-          where substr(${arn}, 1, ${r.length}) = ${r} and r.id = substr(${arn}, ${r.length + 1})))`;
-    };
-    let q = this.db
-      .selectFrom((db) =>
-        db
-          .selectFrom('associations as a')
-          .select([
-            'a.source_arn as source_arn',
-            'a.dest_arn as dest_arn',
-            'a.type as type',
-            'a.created_at as created_at',
-            'a.created_by as created_by',
-            typeOf('source_arn').as('source_type'),
-            typeOf('dest_arn').as('dest_type'),
-          ])
-          .$if(filter.source !== undefined, (b) =>
-            b.where('a.source_arn', '=', filter.source ?? ''),
-          )
-          .$if(filter.dest !== undefined, (b) => b.where('a.dest_arn', '=', filter.dest ?? ''))
-          .$if(filter.type !== undefined, (b) => b.where('a.type', '=', filter.type ?? ''))
-          .$if(filter.created.fromMs !== undefined, (b) =>
-            b.where('a.created_at', '>=', iso(Math.ceil(filter.created.fromMs ?? 0))),
-          )
-          .$if(filter.created.toMs !== undefined, (b) =>
-            b.where('a.created_at', '<=', iso(Math.floor(filter.created.toMs ?? 0))),
-          )
-          .as('t'),
-      )
-      .selectAll();
-    if (filter.sourceType !== undefined) q = q.where('t.source_type', '=', filter.sourceType);
-    if (filter.destType !== undefined) q = q.where('t.dest_type', '=', filter.destType);
+  ): Promise<AssociationRow[]> {
+    let q = this.db.selectFrom('associations as a').selectAll();
+    if (filter.source !== undefined) q = q.where('a.source_arn', '=', filter.source);
+    if (filter.dest !== undefined) q = q.where('a.dest_arn', '=', filter.dest);
+    if (filter.type !== undefined) q = q.where('a.type', '=', filter.type);
+    if (filter.sourceType !== undefined) q = q.where('a.source_type', '=', filter.sourceType);
+    if (filter.destType !== undefined) q = q.where('a.dest_type', '=', filter.destType);
+    if (filter.created.fromMs !== undefined) {
+      q = q.where('a.created_at', '>=', iso(Math.ceil(filter.created.fromMs)));
+    }
+    if (filter.created.toMs !== undefined) {
+      q = q.where('a.created_at', '<=', iso(Math.floor(filter.created.toMs)));
+    }
     const lead: Record<AssociationSort, RawBuilder<unknown>[]> = {
-      CreationTime: [this.col('t.created_at'), this.col('t.source_arn'), this.col('t.dest_arn')],
-      SourceArn: [this.col('t.source_arn'), this.col('t.dest_arn')],
-      DestinationArn: [this.col('t.dest_arn'), this.col('t.source_arn')],
-      SourceType: [
-        sql`coalesce(t.source_type, '')`,
-        this.col('t.source_arn'),
-        this.col('t.dest_arn'),
-      ],
-      DestinationType: [
-        sql`coalesce(t.dest_type, '')`,
-        this.col('t.source_arn'),
-        this.col('t.dest_arn'),
-      ],
+      CreationTime: [this.col('a.created_at'), this.col('a.source_arn'), this.col('a.dest_arn')],
+      SourceArn: [this.col('a.source_arn'), this.col('a.dest_arn')],
+      DestinationArn: [this.col('a.dest_arn'), this.col('a.source_arn')],
+      SourceType: [this.col('a.source_type'), this.col('a.source_arn'), this.col('a.dest_arn')],
+      DestinationType: [this.col('a.dest_type'), this.col('a.source_arn'), this.col('a.dest_arn')],
     };
     const cols = lead[sortBy];
     if (p.after) q = q.where(this.after(cols, p.after, p.descending));
     const dir = this.order(p.descending);
     for (const c of cols) q = q.orderBy(c, dir);
-    return (await q.limit(p.limit).execute()) as TypedAssociationRow[];
+    return q.limit(p.limit).execute();
   }
 }
 
 /** The key of an association row in the given sort. */
-export function associationKey(r: TypedAssociationRow, sortBy: AssociationSort): string[] {
+export function associationKey(r: AssociationRow, sortBy: AssociationSort): string[] {
   switch (sortBy) {
     case 'CreationTime':
       return [r.created_at, r.source_arn, r.dest_arn];

@@ -40,8 +40,15 @@ export interface SageMakerTables {
     created_ms: number;
     created_by: string | null;
   };
-  /** The shared table of migration 001 plus the creator column of migration 012. */
-  associations: Database['associations'] & { created_by: string | null };
+  /**
+   * The shared table of migration 001 plus migration 012's creator and the types of both ends
+   * ('' when unknown; a trigger fills them on inserts that leave them out).
+   */
+  associations: Database['associations'] & {
+    created_by: string | null;
+    source_type: string | null;
+    dest_type: string | null;
+  };
 }
 
 export type SageMakerDb = Kysely<Omit<Database, 'associations'> & SageMakerTables & RunTables>;

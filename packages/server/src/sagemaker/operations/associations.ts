@@ -1,6 +1,6 @@
 import { notFound, validation } from '../errors.js';
 import { compact, str, type Handler } from '../context.js';
-import { arnPrefix, resolve, seconds, userContext } from '../entities.js';
+import { resolve, seconds, userContext } from '../entities.js';
 import { associationKey, type AssociationSort } from '../list-store.js';
 import { createdRange, decodeToken, mergePages } from '../paging.js';
 import { isUniqueViolation } from '../store.js';
@@ -11,12 +11,13 @@ const DEFAULT_ASSOCIATION_TYPE = 'AssociatedWith';
 
 export const addAssociation: Handler = async (ctx, input) => {
   const found = await resolve(ctx, [String(input['SourceArn']), String(input['DestinationArn'])]);
-  const ends = [String(input['SourceArn']), String(input['DestinationArn'])].map((arn) => {
+  const [s, d] = [String(input['SourceArn']), String(input['DestinationArn'])].map((arn) => {
     const e = found.get(arn);
     if (!e) throw notFound(`${arn} does not exist.`);
-    return e.arn;
+    return e;
   });
-  const [source = '', dest = ''] = ends;
+  if (!s || !d) throw validation('SourceArn and DestinationArn are required.');
+  const [source, dest] = [s.arn, d.arn];
   const exists = `Association between ${source} and ${dest} already exists.`;
   try {
     await ctx.store.transaction(async (store) => {
@@ -30,6 +31,8 @@ export const addAssociation: Handler = async (ctx, input) => {
         type: str(input['AssociationType']) ?? DEFAULT_ASSOCIATION_TYPE,
         created_at: new Date(ctx.nowMs()).toISOString(),
         created_by: ctx.identity,
+        source_type: s.type,
+        dest_type: d.type,
       });
     });
   } catch (err) {
@@ -51,7 +54,8 @@ export const deleteAssociation: Handler = async (ctx, input) => {
 
 /**
  * Filters (endpoints, association type, endpoint types, creation window) and every SortBy run
- * in SQL with keyset pages (list-store.ts); only the page's endpoints are resolved for names.
+ * in SQL with keyset pages over indexes (list-store.ts); only the page's endpoints are
+ * resolved, for their names.
  */
 export const listAssociations: Handler = async (ctx, input) => {
   const source = str(input['SourceArn']);
@@ -75,7 +79,6 @@ export const listAssociations: Handler = async (ctx, input) => {
               ...(destType !== undefined ? { destType } : {}),
             },
             sortBy,
-            { artifact: arnPrefix(ctx, 'artifact'), action: arnPrefix(ctx, 'action') },
             req,
           )
         ).map((r) => ({ item: r, key: associationKey(r, sortBy) })),
@@ -98,8 +101,8 @@ export const listAssociations: Handler = async (ctx, input) => {
       compact({
         SourceArn: r.source_arn,
         DestinationArn: r.dest_arn,
-        SourceType: r.source_type,
-        DestinationType: r.dest_type,
+        SourceType: r.source_type || undefined,
+        DestinationType: r.dest_type || undefined,
         AssociationType: r.type,
         SourceName: entities.get(r.source_arn)?.name,
         DestinationName: entities.get(r.dest_arn)?.name,
