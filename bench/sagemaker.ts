@@ -8,7 +8,7 @@
  * Duration per figure: CAIRN_BENCH_SM_SECONDS (default 5).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,18 @@ interface Row {
   p50: number;
   p99: number;
   errors: number;
+  /** Server CPU time (user + system) per request: what the machine's load does not change. */
+  cpuUs?: number;
 }
+
+/** CPU seconds the server process has used so far (/proc/<pid>/stat utime + stime). */
+async function serverCpuSeconds(): Promise<number> {
+  const stat = await readFile(`/proc/${server.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of the file (utime, stime) are 12 and 13 after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -58,6 +69,7 @@ async function signedLoad(name: string, operation: string, body: string): Promis
     target: `SageMaker.${operation}`,
     body,
   };
+  const cpuBefore = await serverCpuSeconds();
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', loadScript, JSON.stringify(spec)],
@@ -69,23 +81,29 @@ async function signedLoad(name: string, operation: string, body: string): Promis
     errors: number;
     latenciesMs: number[];
   };
+  const cpu = (await serverCpuSeconds()) - cpuBefore;
   return {
     name,
     rps: r.requests / r.seconds,
     p50: percentile(r.latenciesMs, 50),
     p99: percentile(r.latenciesMs, 99),
     errors: r.errors,
+    cpuUs: (cpu / r.requests) * 1e6,
   };
 }
 
 /** The same with AWS SDK clients in this process, for comparison. */
-async function sdkLoad(name: string, op: (client: SageMakerClient) => Promise<unknown>) {
+async function sdkLoad(
+  name: string,
+  op: (client: SageMakerClient) => Promise<unknown>,
+): Promise<Row> {
   const clients = Array.from(
     { length: CLIENTS },
     () =>
       new SageMakerClient({ endpoint: url, region: 'us-east-1', credentials: KEY, maxAttempts: 1 }),
   );
   const latencies: number[] = [];
+  const cpuBefore = await serverCpuSeconds();
   const end = Date.now() + SECONDS * 1000;
   await Promise.all(
     clients.map(async (c) => {
@@ -96,6 +114,7 @@ async function sdkLoad(name: string, op: (client: SageMakerClient) => Promise<un
       }
     }),
   );
+  const cpu = (await serverCpuSeconds()) - cpuBefore;
   for (const c of clients) c.destroy();
   latencies.sort((a, b) => a - b);
   return {
@@ -104,6 +123,7 @@ async function sdkLoad(name: string, op: (client: SageMakerClient) => Promise<un
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     errors: 0,
+    cpuUs: (cpu / latencies.length) * 1e6,
   };
 }
 
@@ -162,16 +182,16 @@ try {
     `load average (1 min) before / after: ${loadBefore.toFixed(1)} / ${loadavg()[0]?.toFixed(1)}`,
   );
   console.log(
-    `| SageMaker face, ${CLIENTS} connections, every request signed and verified | requests/s | p50 ms | p99 ms | errors | target |`,
+    `| SageMaker face, ${CLIENTS} connections, every request signed and verified | requests/s | p50 ms | p99 ms | errors | server CPU µs/request | target |`,
   );
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const target =
       r.name === 'DescribeArtifact'
         ? `≥ 3000/s, p99 ≤ 20 ms ${r.rps >= 3000 && r.p99 <= 20 ? '✓' : '✗'}`
         : 'info';
     console.log(
-      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${target} |`,
+      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.cpuUs === undefined ? '-' : r.cpuUs.toFixed(0)} | ${target} |`,
     );
   }
 } finally {
