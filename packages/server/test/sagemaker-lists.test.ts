@@ -136,6 +136,20 @@ describe('lists page in the database across many pages', () => {
       before.ArtifactSummaries?.map((x) => x.ArtifactArn),
       [a],
     );
+    // Fractions of a millisecond (boto3 may send any float) bound the window without error.
+    const frac = await s.raw(
+      'SageMaker.ListArtifacts',
+      JSON.stringify({
+        ArtifactType: 'Window',
+        CreatedAfter: (at.get(a)?.getTime() ?? 0) / 1000 - 0.0005,
+        CreatedBefore: (at.get(c)?.getTime() ?? 0) / 1000 + 0.0005,
+      }),
+    );
+    assert.equal(frac.status, 200);
+    assert.equal(
+      ((await frac.json()) as { ArtifactSummaries: unknown[] }).ArtifactSummaries.length,
+      3,
+    );
     for (const [cmd, key] of [
       [
         new ListContextsCommand({ CreatedAfter: new Date(Date.now() + 60_000) }),
@@ -277,5 +291,16 @@ describe('lists page in the database across many pages', () => {
       'ValidationException',
       'a token of another sort is refused',
     );
+    const forged = Buffer.from(JSON.stringify([1.5, 'x'])).toString('base64url');
+    for (const cmd of [
+      new ListArtifactsCommand({ NextToken: forged }),
+      new ListActionsCommand({ NextToken: forged }),
+    ]) {
+      assert.equal(
+        await errorCode(s.sm.send(cmd as ListArtifactsCommand)),
+        'ValidationException',
+        'a key that is not whole milliseconds',
+      );
+    }
   });
 });

@@ -79,8 +79,13 @@ export class ListStore {
     let q = this.db.selectFrom('sm_entities').selectAll().where('kind', '=', kind);
     if (filter.type !== undefined) q = q.where('type', '=', filter.type);
     if (filter.sourceUri !== undefined) q = q.where('source_uri', '=', filter.sourceUri);
-    if (filter.created.fromMs !== undefined) q = q.where('created_ms', '>=', filter.created.fromMs);
-    if (filter.created.toMs !== undefined) q = q.where('created_ms', '<=', filter.created.toMs);
+    // Whole milliseconds: the column is an integer, and PostgreSQL refuses `1.5` for a bigint.
+    if (filter.created.fromMs !== undefined) {
+      q = q.where('created_ms', '>=', Math.ceil(filter.created.fromMs));
+    }
+    if (filter.created.toMs !== undefined) {
+      q = q.where('created_ms', '<=', Math.floor(filter.created.toMs));
+    }
     const dir = this.order(p.descending);
     if (by === 'created') {
       if (p.after) {

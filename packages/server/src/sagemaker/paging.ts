@@ -35,7 +35,8 @@ export function decodeToken(
       Array.isArray(key) &&
       key.length === types.length &&
       key.every((k, i) =>
-        types[i] === 'number' ? typeof k === 'number' && Number.isFinite(k) : typeof k === 'string',
+        // Every numeric key is whole milliseconds or a position; anything else is forged.
+        types[i] === 'number' ? Number.isSafeInteger(k) : typeof k === 'string',
       )
     ) {
       return key as SortKey;
