@@ -118,10 +118,14 @@ export interface CreatedRange {
   toMs?: number;
 }
 
+/** The range of a JavaScript Date (±100,000,000 days): beyond it every row is inside or out. */
+const MAX_MS = 8.64e15;
+const clamp = (ms: number) => Math.min(MAX_MS, Math.max(-MAX_MS, ms));
+
 export function createdRange(after: unknown, before: unknown): CreatedRange {
   return {
-    ...(typeof after === 'number' ? { fromMs: after * 1000 } : {}),
-    ...(typeof before === 'number' ? { toMs: before * 1000 } : {}),
+    ...(typeof after === 'number' ? { fromMs: clamp(after * 1000) } : {}),
+    ...(typeof before === 'number' ? { toMs: clamp(before * 1000) } : {}),
   };
 }
 

@@ -57,6 +57,14 @@ function encode(s: string): string {
   );
 }
 
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new SageMakerError('SerializationException', `Malformed percent-encoding in ${s}`);
+  }
+}
+
 function canonicalQuery(query: string): string {
   if (query === '') return '';
   return query
@@ -64,8 +72,8 @@ function canonicalQuery(query: string): string {
     .filter(Boolean)
     .map((pair) => {
       const i = pair.indexOf('=');
-      const k = decodeURIComponent(i < 0 ? pair : pair.slice(0, i));
-      const v = i < 0 ? '' : decodeURIComponent(pair.slice(i + 1).replace(/\+/g, ' '));
+      const k = decode(i < 0 ? pair : pair.slice(0, i));
+      const v = i < 0 ? '' : decode(pair.slice(i + 1).replace(/\+/g, ' '));
       return [encode(k), encode(v)] as const;
     })
     .sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1))
@@ -152,7 +160,7 @@ export function verifySigV4(
       ? '/'
       : req.path
           .split('/')
-          .map((s) => encode(decodeURIComponent(s)))
+          .map((s) => encode(decode(s)))
           .join('/') || '/';
   const canonical = [
     req.method.toUpperCase(),
