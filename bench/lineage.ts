@@ -2,13 +2,15 @@
  * Lineage queries on a large graph (issue 3): 100,000 artifact versions and 20,000 runs, each
  * run consuming 10 versions logged shortly before it and producing 5 (300,000 edges), a
  * pipeline-shaped graph. Prints median and p99 of depth-10 queries from leaves, upstream and
- * downstream, over 100 queries each, through the REST API of a server in its own process.
+ * downstream, over 100 queries each, through the REST API of a server in its own process, then
+ * the same through the SageMaker face (QueryLineage, issue 4), and ListArtifacts walking every
+ * version of the graph page by page (they are all SageMaker artifacts).
  * Sizes: CAIRN_BENCH_LINEAGE_RUNS (default 20000).
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatArn } from '@cairn/core';
 import { startServerProcess } from './server-process.js';
@@ -21,6 +23,109 @@ const work = await mkdtemp(join(tmpdir(), 'cairn-bench-lineage-'));
 const dataDir = join(work, 'data');
 
 const hex = () => randomBytes(16).toString('hex');
+
+/** A SageMaker JSON call; the bench server has no access keys, so loopback accepts it unsigned. */
+async function sageMaker<T>(url: string, operation: string, body: unknown): Promise<T> {
+  const res = await fetch(`${url}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `SageMaker.${operation}`,
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${operation} answered ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+interface LineagePage {
+  Vertices: { Arn: string }[];
+  Edges: unknown[];
+  NextToken?: string;
+}
+
+/**
+ * QueryLineage, depth 10, from the same start vertices as the REST queries. A page holds at
+ * most 50 vertices (AWS's maximum), so one figure is the first page (what a UI shows first, with
+ * every edge) and one the whole answer, page after page, as the SDK paginator would fetch it.
+ */
+async function sageMakerQueries(url: string, versions: string[]): Promise<string[]> {
+  const rows: string[] = [];
+  // The same warm-up as the REST queries get (JIT, prepared statements), not measured.
+  for (let q = 0; q < 20; q++) {
+    await sageMaker(url, 'QueryLineage', {
+      StartArns: [formatArn('artifact', versions[q * 13] ?? '')],
+      Direction: 'Both',
+      MaxDepth: 10,
+    });
+  }
+  for (const direction of ['Ascendants', 'Descendants'] as const) {
+    const first: number[] = [];
+    const whole: number[] = [];
+    let vertices = 0;
+    for (let q = 0; q < 100; q++) {
+      const pick =
+        direction === 'Ascendants' ? versions[versions.length - 1 - q] : versions[WINDOW + q * 7];
+      const input = {
+        StartArns: [formatArn('artifact', pick ?? '')],
+        Direction: direction,
+        MaxDepth: 10,
+        MaxResults: 50,
+      };
+      const t = process.hrtime.bigint();
+      let page = await sageMaker<LineagePage>(url, 'QueryLineage', input);
+      first.push(Number(process.hrtime.bigint() - t) / 1e6);
+      vertices += page.Vertices.length;
+      while (page.NextToken) {
+        page = await sageMaker<LineagePage>(url, 'QueryLineage', {
+          ...input,
+          NextToken: page.NextToken,
+        });
+        vertices += page.Vertices.length;
+      }
+      whole.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    for (const [what, times] of [
+      ['first page', first],
+      ['all pages', whole],
+    ] as const) {
+      times.sort((a, b) => a - b);
+      const p99 = percentile(times, 99);
+      rows.push(
+        `| SageMaker QueryLineage depth-10 ${direction}, ${what} | ${percentile(times, 50).toFixed(1)} | ${p99.toFixed(1)} | ${what === 'first page' ? '≤ 50' : (vertices / 100).toFixed(0)} | ${what === 'first page' ? `p99 ≤ 50 ms ${p99 <= 50 ? '✓' : '✗'}` : 'info'} |`,
+      );
+    }
+  }
+  return rows;
+}
+
+/** ListArtifacts over every version of the graph, 100 a page, checking nothing repeats. */
+async function listEverything(url: string, expected: number): Promise<string> {
+  const times: number[] = [];
+  const seen = new Set<string>();
+  let token: string | undefined;
+  const started = process.hrtime.bigint();
+  do {
+    const t = process.hrtime.bigint();
+    const page = await sageMaker<{
+      ArtifactSummaries: { ArtifactArn: string }[];
+      NextToken?: string;
+    }>(url, 'ListArtifacts', { MaxResults: 100, ...(token ? { NextToken: token } : {}) });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    for (const a of page.ArtifactSummaries) seen.add(a.ArtifactArn);
+    token = page.NextToken;
+  } while (token);
+  const total = Number(process.hrtime.bigint() - started) / 1e9;
+  if (seen.size !== expected) throw new Error(`ListArtifacts saw ${seen.size} of ${expected}`);
+  const pages = times.length;
+  times.sort((a, b) => a - b);
+  return [
+    '| ListArtifacts over the graph, 100 a page | pages | median ms/page | p99 ms/page | total s |',
+    '| --- | --- | --- | --- | --- |',
+    `| ${expected} artifacts (versions), each once, newest first | ${pages} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 99).toFixed(1)} | ${total.toFixed(1)} |`,
+  ].join('\n');
+}
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
@@ -104,12 +209,17 @@ try {
         `| depth-10 ${direction} | ${percentile(times, 50).toFixed(1)} | ${p99.toFixed(1)} | ${(nodes / 100).toFixed(0)} | p99 ≤ 50 ms ${p99 <= 50 ? '✓' : '✗'} |`,
       );
     }
+    rows.push(...(await sageMakerQueries(server.url, versions)));
+    const listing = await listEverything(server.url, versions.length);
+    console.log(`load average (1 min) after the queries: ${loadavg()[0]?.toFixed(1)}`);
     console.log(
       `lineage graph: ${versions.length} versions, ${RUNS} runs, ${edges} edges (built in ${buildSeconds.toFixed(1)} s)`,
     );
     console.log('| query (100 each) | median ms | p99 ms | nodes returned (mean) | target |');
     console.log('| --- | --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
+    console.log('');
+    console.log(listing);
   } finally {
     await server.stop();
   }

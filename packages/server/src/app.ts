@@ -117,6 +117,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
   await app.register(sageMakerRoutes, {
     db,
     region: o.region,
+    regionPinned: o.regionPinned,
     account: o.account,
     accessKeys: o.accessKeys,
     limits: o.sagemakerLimits,

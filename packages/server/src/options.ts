@@ -37,7 +37,11 @@ export interface ServerOptions {
    * CAIRN_GC_INTERVAL_MS, else 6 hours.
    */
   gcIntervalMs?: number;
-  /** Region and account used in ARNs. */
+  /**
+   * Region and account used in ARNs. Given a region (or CAIRN_REGION), the SageMaker face serves
+   * only it and refuses requests signed for another, as an AWS endpoint does; without one it
+   * answers each client in the region it signed for (ARNs stored in us-east-1).
+   */
   region?: string;
   account?: string;
   /**
@@ -70,6 +74,8 @@ export interface ResolvedOptions {
   sagemakerLimits: Partial<Record<SageMakerQuota, number>>;
   gcIntervalMs: number;
   region: string;
+  /** A region was configured: requests signed for other regions are refused. */
+  regionPinned: boolean;
   account: string;
   /** The bucket holding blobs, or undefined for the data directory. */
   s3: S3Location | undefined;
@@ -205,7 +211,8 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     gcIntervalMs: parseInterval(
       o.gcIntervalMs ?? process.env['CAIRN_GC_INTERVAL_MS'] ?? 6 * 3600 * 1000,
     ),
-    region: o.region ?? DEFAULT_REGION,
+    region: o.region ?? (process.env['CAIRN_REGION'] || DEFAULT_REGION),
+    regionPinned: (o.region ?? (process.env['CAIRN_REGION'] || undefined)) !== undefined,
     account: o.account ?? DEFAULT_ACCOUNT,
     s3: resolveS3(o),
   };

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import {
   DescribeActionCommand,
   ListActionsCommand,
+  ListAssociationsCommand,
   QueryLineageCommand,
   UpdateActionCommand,
 } from '@aws-sdk/client-sagemaker';
@@ -53,6 +54,17 @@ test('runs logged through the native API are SageMaker actions in the same graph
   const run2 = lineage.Vertices?.find((v) => v.LineageType === 'Action');
   assert.equal(run2?.Type, 'train');
   assert.equal(lineage.Edges?.length, 2);
+
+  // Edges the native API wrote carry the types of both ends too, so type filters find them.
+  const typed = await s.sm.send(
+    new ListAssociationsCommand({ SourceType: 'dataset', DestinationType: 'train' }),
+  );
+  assert.deepEqual(
+    typed.AssociationSummaries?.map((a) => [a.DestinationArn, a.DestinationName]),
+    [[summary.ActionArn, run.id]],
+  );
+  const produced = await s.sm.send(new ListAssociationsCommand({ SourceArn: summary.ActionArn }));
+  assert.equal(produced.AssociationSummaries?.[0]?.DestinationType, 'model');
 });
 
 test('per-account quotas are configurable and answer ResourceLimitExceeded', async () => {

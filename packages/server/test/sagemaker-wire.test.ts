@@ -75,6 +75,15 @@ describe('protocol', () => {
       413,
       'RequestEntityTooLargeException',
     );
+    // Timestamps far outside any date bound the window without failing.
+    for (const body of ['{"CreatedAfter":1e20}', '{"CreatedBefore":-1e20}']) {
+      for (const op of ['ListArtifacts', 'ListContexts', 'ListActions', 'ListAssociations']) {
+        const res = await s.raw(`SageMaker.${op}`, body);
+        assert.equal(res.status, 200, `${op} ${body}`);
+        const out = (await res.json()) as Record<string, unknown[]>;
+        assert.deepEqual(Object.values(out)[0], [], `${op} ${body}`);
+      }
+    }
     // Epoch seconds as numbers (both SDKs) and as strings are both timestamps.
     assert.equal(
       (await s.raw('SageMaker.ListArtifacts', '{"CreatedAfter":1700000000.5}')).status,

@@ -79,6 +79,20 @@ test('wrong secret, unknown key, expired and missing signatures are refused with
     ((await malformed.json()) as { __type: string }).__type,
     'IncompleteSignatureException',
   );
+  const badQuery = await fetch(`${s.url}/?a=%zz`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'SageMaker.ListContexts',
+      'x-amz-date': new Date()
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, ''),
+      authorization: `AWS4-HMAC-SHA256 Credential=AKIDALICE/${new Date().toISOString().slice(0, 10).replace(/-/g, '')}/us-east-1/sagemaker/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+    },
+    body: '{}',
+  });
+  assert.equal(badQuery.status, 400, 'a malformed query string is a 4xx, not a 500');
 });
 
 test('a tampered body fails the signature', async () => {

@@ -18,10 +18,21 @@ export const DEFAULT_LIMITS: SageMakerLimits = {
 /** What every operation gets: the store, the identity ARNs are minted in, and the quotas. */
 export interface OperationContext {
   store: SageMakerStore;
+  /**
+   * The region ARNs are stored in. Clients may sign for another region; the router maps ARNs
+   * between the two at the edge (region.ts), so handlers only ever see this one.
+   */
   region: string;
   account: string;
   limits: SageMakerLimits;
   nowMs(): number;
+  /** The access key id whose SigV4 signature was verified; null when nothing was verified. */
+  identity: string | null;
+  /**
+   * Per-server memory shared by its requests: facts that never become false again, and recent
+   * QueryLineage walks for the pages after the first (operations/query-lineage.ts).
+   */
+  cache: { defaultGroupExists?: boolean; walks?: Map<string, unknown> };
 }
 
 export type Input = Record<string, unknown>;

@@ -17,6 +17,10 @@ export interface LineageEntity {
   metadataProperties?: Record<string, string>;
   createdMs: number;
   updatedMs: number;
+  createdBy: string | null;
+  modifiedBy: string | null;
+  /** Counter of updates (entities created here); updates apply only to the revision they read. */
+  revision: number;
   /** Logged through the native API (an artifact version): read-only on this face. */
   native: boolean;
 }
@@ -64,6 +68,9 @@ export function fromRow(row: EntityRow): LineageEntity {
       : {}),
     createdMs: Number(row.created_ms),
     updatedMs: Number(row.updated_ms),
+    createdBy: row.created_by,
+    modifiedBy: row.modified_by,
+    revision: Number(row.revision),
     native: false,
   };
 }
@@ -81,6 +88,9 @@ export function fromVersion(ctx: OperationContext, v: VersionRow, arn?: string):
     properties: {},
     createdMs: Date.parse(v.created_at),
     updatedMs: Date.parse(v.updated_at),
+    createdBy: null,
+    modifiedBy: null,
+    revision: 0,
     native: true,
   };
 }
@@ -106,6 +116,9 @@ export function fromRun(ctx: OperationContext, r: RunRow, arn?: string): Lineage
     properties: { name: r.name, entity: r.entity, project: r.project },
     createdMs: Date.parse(r.created_at),
     updatedMs: Date.parse(r.finished_at ?? r.heartbeat_at),
+    createdBy: null,
+    modifiedBy: null,
+    revision: 0,
     native: true,
   };
 }
@@ -116,8 +129,9 @@ function parseKindAndId(arn: string): { kind: string; id: string } | undefined {
 }
 
 /**
- * Finds the entities behind ARNs: first those created here, then artifact versions logged
- * through the native API (by id, whatever region or account the ARN was minted with).
+ * Finds the entities behind ARNs: first those created here, then artifact versions and runs
+ * logged through the native API (by id, whatever region or account the ARN was minted with;
+ * the entity carries its canonical ARN, which is what associations store).
  */
 export async function resolve(
   ctx: OperationContext,
@@ -137,12 +151,12 @@ export async function resolve(
   }
   if (runArns.size > 0) {
     for (const r of await ctx.store.runs([...runArns.keys()])) {
-      for (const arn of runArns.get(r.id) ?? []) out.set(arn, fromRun(ctx, r, arn));
+      for (const arn of runArns.get(r.id) ?? []) out.set(arn, fromRun(ctx, r));
     }
   }
   if (versionArns.size > 0) {
     for (const v of await ctx.store.versions([...versionArns.keys()])) {
-      for (const arn of versionArns.get(v.id) ?? []) out.set(arn, fromVersion(ctx, v, arn));
+      for (const arn of versionArns.get(v.id) ?? []) out.set(arn, fromVersion(ctx, v));
     }
   }
   return out;
@@ -163,6 +177,22 @@ export function lineageTypeOfArn(arn: string): string | undefined {
   if (kind === 'context') return 'Context';
   if (kind === 'experiment-trial-component') return 'TrialComponent';
   return undefined;
+}
+
+/**
+ * `CreatedBy` / `LastModifiedBy` (UserContext). AWS fills UserProfileArn/UserProfileName/
+ * DomainId only for calls made from a SageMaker Studio user profile and answers `{}` otherwise;
+ * Cairn has no Studio domains, so the one thing it knows — the access key id whose signature it
+ * verified — is the profile name, and nothing is invented for the ARN or domain. Unverified
+ * requests (loopback without keys) and entities logged through the native API give `{}`.
+ */
+export function userContext(identity: string | null): Record<string, string> {
+  return identity === null ? {} : { UserProfileName: identity };
+}
+
+/** `<kind>/` ARN prefix in the stored region: the tie-breaker of keyset pages is what follows. */
+export function arnPrefix(ctx: OperationContext, kind: NodeKind): string {
+  return arnOf(ctx, kind, '');
 }
 
 export function seconds(ms: number): number {

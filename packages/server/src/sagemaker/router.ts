@@ -8,12 +8,15 @@ import { model } from './model.js';
 import { operations } from './operations/index.js';
 import { SageMakerStore, type SageMakerDb } from './store.js';
 import { verifySigV4 } from './sigv4.js';
+import { arnsIn, arnsOut, requestRegion, scopeRegion, type RegionPolicy } from './region.js';
 import { validateInput } from './validate.js';
 
 export interface SageMakerOptions {
   db: Kysely<Database>;
   region: string;
   account: string;
+  /** Refuse requests signed for another region (see region.ts); default false. */
+  regionPinned?: boolean;
   limits?: Partial<SageMakerLimits>;
   /** Largest request body accepted; default 1 MiB (the biggest valid input is far smaller). */
   bodyLimit?: number;
@@ -29,6 +32,9 @@ const CONTENT_TYPE = 'application/x-amz-json-1.1';
 // The 1.0 flavour and plain JSON carry the same bodies; some hand-written clients send them.
 const ACCEPTED_TYPES = new Set([CONTENT_TYPE, 'application/x-amz-json-1.0', 'application/json']);
 const TARGET_PREFIX = `${model.metadata.targetPrefix}.`;
+
+/** The region each request was answered in, for ARNs in its error messages. */
+const answeredIn = new WeakMap<object, string>();
 
 function send(reply: FastifyReply, status: number, body: unknown, errorType?: string) {
   void reply
@@ -79,13 +85,21 @@ function parseBody(raw: unknown): Record<string, unknown> {
  * encapsulated plugin so its body parser and error shape do not leak into `/api/v1`.
  */
 export async function sageMakerRoutes(app: FastifyInstance, o: SageMakerOptions): Promise<void> {
-  const ctx: OperationContext = {
+  const base: OperationContext = {
     store: new SageMakerStore(o.db as unknown as SageMakerDb),
     region: o.region,
     account: o.account,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
     nowMs: () => Date.now(),
+    identity: null,
+    cache: {},
   };
+  const policy: RegionPolicy = {
+    region: o.region,
+    account: o.account,
+    pinned: o.regionPinned ?? false,
+  };
+  const storedPrefix = `arn:aws:sagemaker:${o.region}:${o.account}:`;
   const bodyLimit = o.bodyLimit ?? 1024 * 1024;
 
   app.removeAllContentTypeParsers();
@@ -98,25 +112,41 @@ export async function sageMakerRoutes(app: FastifyInstance, o: SageMakerOptions)
       request.log.error({ err }, 'unhandled error in the SageMaker face');
       return send(reply, 500, { __type: 'InternalFailure', message: 'Internal server error' });
     }
-    return send(reply, e.status, e.toBody(), e.code);
+    const body = e.toBody();
+    const region = answeredIn.get(request);
+    if (region !== undefined && region !== o.region) {
+      body.message = body.message
+        .split(storedPrefix)
+        .join(`arn:aws:sagemaker:${region}:${o.account}:`);
+    }
+    return send(reply, e.status, body, e.code);
   });
 
   const keys = o.accessKeys ?? new Map<string, string>();
   app.post('/', { bodyLimit, schema: { hide: true } }, async (request, reply) => {
+    let identity: string | null = null;
+    let signedFor: string | undefined;
     if (keys.size > 0) {
-      const [path = '/', query = ''] = request.url.split('?');
-      verifySigV4(
+      const q = request.url.indexOf('?');
+      const signer = verifySigV4(
         {
           method: request.method,
-          path,
-          query,
+          path: q < 0 ? request.url : request.url.slice(0, q),
+          query: q < 0 ? '' : request.url.slice(q + 1),
           headers: request.headers,
           body: typeof request.body === 'string' ? request.body : '',
         },
         keys,
         'sagemaker',
       );
+      identity = signer.accessKeyId;
+      signedFor = signer.region;
+    } else {
+      // Nothing is verified without keys, but the scope still says which region the client uses.
+      signedFor = scopeRegion(request.headers.authorization);
     }
+    const region = requestRegion(policy, signedFor);
+    answeredIn.set(request, region);
     const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (!type || !ACCEPTED_TYPES.has(type)) {
       throw new SageMakerError(
@@ -139,6 +169,10 @@ export async function sageMakerRoutes(app: FastifyInstance, o: SageMakerOptions)
     }
     const input = parseBody(request.body);
     validateInput(name, input);
-    return send(reply, 200, await handler(ctx, input));
+    const op = model.operations[name];
+    if (op) arnsIn(policy, op.input.shape, input);
+    const output = await handler(identity === null ? base : { ...base, identity }, input);
+    if (op) arnsOut(policy, region, op.output.shape, output);
+    return send(reply, 200, output);
   });
 }

@@ -1,6 +1,14 @@
-import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
+import {
+  CompiledQuery,
+  sql,
+  type Generated,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+} from 'kysely';
 import type { Database } from '../store/meta/schema.js';
 import type { RunTables } from '../store/meta/run-schema.js';
+import { ListStore } from './list-store.js';
 
 /** Tables of migration 003; `associations` is shared with the SDK's lineage (migration 001). */
 export interface SageMakerTables {
@@ -19,6 +27,10 @@ export interface SageMakerTables {
     metadata_properties: string | null;
     created_ms: number;
     updated_ms: number;
+    /** Access key id that signed the create / the last update (migration 012); NULL unsigned. */
+    created_by: string | null;
+    modified_by: string | null;
+    revision: Generated<number>;
   };
   sm_tags: { resource_arn: string; key: string; value: string; position: Generated<number> };
   sm_lineage_groups: {
@@ -26,15 +38,25 @@ export interface SageMakerTables {
     display_name: string | null;
     description: string | null;
     created_ms: number;
+    created_by: string | null;
+  };
+  /**
+   * The shared table of migration 001 plus migration 012's creator and the types of both ends
+   * ('' when unknown; a trigger fills them on inserts that leave them out).
+   */
+  associations: Database['associations'] & {
+    created_by: string | null;
+    source_type: string | null;
+    dest_type: string | null;
   };
 }
 
-export type SageMakerDb = Kysely<Database & SageMakerTables & RunTables>;
+export type SageMakerDb = Kysely<Omit<Database, 'associations'> & SageMakerTables & RunTables>;
 /** A run logged through the SDK; the SageMaker face shows it as an action. */
 export type RunRow = Selectable<RunTables['runs']>;
 export type EntityKind = 'artifact' | 'context' | 'action';
 export type EntityRow = Selectable<SageMakerTables['sm_entities']>;
-export type AssociationRow = Selectable<Database['associations']>;
+export type AssociationRow = Selectable<SageMakerTables['associations']>;
 
 /** An artifact version logged through the native API, with the names it lives under. */
 export interface VersionRow {
@@ -68,7 +90,11 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /** Plain SQL over Kysely for the SageMaker face; no rules here, only reads and writes. */
 export class SageMakerStore {
-  constructor(private readonly db: SageMakerDb) {}
+  readonly lists: ListStore;
+
+  constructor(private readonly db: SageMakerDb) {
+    this.lists = new ListStore(db);
+  }
 
   transaction<T>(fn: (store: SageMakerStore) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => fn(new SageMakerStore(trx)));
@@ -76,7 +102,7 @@ export class SageMakerStore {
 
   // --- entities ----------------------------------------------------------------------------
 
-  async insertEntity(row: SageMakerTables['sm_entities']): Promise<void> {
+  async insertEntity(row: Insertable<SageMakerTables['sm_entities']>): Promise<void> {
     await this.db.insertInto('sm_entities').values(row).execute();
   }
 
@@ -100,7 +126,20 @@ export class SageMakerStore {
       .executeTakeFirst();
   }
 
+  /** The SQL of a one-ARN lookup, compiled once per store: the Describe* hot path. */
+  private byArnSql: string | undefined;
+
   async entities(arns: string[]): Promise<EntityRow[]> {
+    const [only] = arns;
+    if (arns.length === 1 && only !== undefined) {
+      this.byArnSql ??= this.db
+        .selectFrom('sm_entities')
+        .selectAll()
+        .where('arn', '=', only)
+        .compile().sql;
+      const r = await this.db.executeQuery<EntityRow>(CompiledQuery.raw(this.byArnSql, [only]));
+      return r.rows;
+    }
     const out: EntityRow[] = [];
     for (const part of chunks(arns)) {
       out.push(
@@ -108,13 +147,6 @@ export class SageMakerStore {
       );
     }
     return out;
-  }
-
-  async listEntities(kind: EntityKind, filter: { type?: string; sourceUri?: string }) {
-    let q = this.db.selectFrom('sm_entities').selectAll().where('kind', '=', kind);
-    if (filter.type !== undefined) q = q.where('type', '=', filter.type);
-    if (filter.sourceUri !== undefined) q = q.where('source_uri', '=', filter.sourceUri);
-    return q.execute();
   }
 
   async countEntities(kind: EntityKind): Promise<number> {
@@ -126,11 +158,27 @@ export class SageMakerStore {
     return Number(r.n);
   }
 
+  /**
+   * Applies an update computed from the entity as read at `revision`; false when another update
+   * landed in between (the caller answers ConflictException instead of losing that update).
+   */
   async updateEntity(
     arn: string,
-    set: Partial<Pick<EntityRow, 'name' | 'description' | 'status' | 'properties' | 'updated_ms'>>,
-  ): Promise<void> {
-    await this.db.updateTable('sm_entities').set(set).where('arn', '=', arn).execute();
+    revision: number,
+    set: Partial<
+      Pick<
+        EntityRow,
+        'name' | 'description' | 'status' | 'properties' | 'updated_ms' | 'modified_by'
+      >
+    >,
+  ): Promise<boolean> {
+    const r = await this.db
+      .updateTable('sm_entities')
+      .set({ ...set, revision: sql<number>`revision + 1` })
+      .where('arn', '=', arn)
+      .where('revision', '=', revision)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   /** Deletes the entity with its tags and every association that names it. */
@@ -181,18 +229,6 @@ export class SageMakerStore {
     return out;
   }
 
-  async listRuns(filter: { type?: string }): Promise<RunRow[]> {
-    let q = this.db.selectFrom('runs').selectAll();
-    if (filter.type !== undefined) q = q.where('job_type', '=', filter.type);
-    return q.execute();
-  }
-
-  async listVersions(filter: { type?: string }): Promise<VersionRow[]> {
-    let q = this.versionQuery();
-    if (filter.type !== undefined) q = q.where('c.type', '=', filter.type);
-    return q.execute();
-  }
-
   // --- associations (shared with the SDK's lineage) -----------------------------------------
 
   async insertAssociation(row: AssociationRow): Promise<void> {
@@ -222,18 +258,6 @@ export class SageMakerStore {
       .select(sql<number>`count(*)`.as('n'))
       .executeTakeFirstOrThrow();
     return Number(r.n);
-  }
-
-  async listAssociations(filter: {
-    source?: string;
-    dest?: string;
-    type?: string;
-  }): Promise<AssociationRow[]> {
-    let q = this.db.selectFrom('associations').selectAll();
-    if (filter.source !== undefined) q = q.where('source_arn', '=', filter.source);
-    if (filter.dest !== undefined) q = q.where('dest_arn', '=', filter.dest);
-    if (filter.type !== undefined) q = q.where('type', '=', filter.type);
-    return q.execute();
   }
 
   /** Edges leaving (`out`) or entering (`in`) any of the ARNs. */
@@ -302,10 +326,20 @@ export class SageMakerStore {
 
   // --- lineage groups ------------------------------------------------------------------------
 
-  async ensureLineageGroup(name: string, createdMs: number): Promise<void> {
+  async ensureLineageGroup(
+    name: string,
+    createdMs: number,
+    createdBy: string | null,
+  ): Promise<void> {
     await this.db
       .insertInto('sm_lineage_groups')
-      .values({ name, display_name: null, description: null, created_ms: createdMs })
+      .values({
+        name,
+        display_name: null,
+        description: null,
+        created_ms: createdMs,
+        created_by: createdBy,
+      })
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
   }

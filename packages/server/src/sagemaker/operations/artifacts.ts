@@ -4,14 +4,18 @@ import {
   artifactIdOf,
   artifactSourceKey,
   arnOf,
+  arnPrefix,
   fromRow,
   fromVersion,
   resolveOne,
   seconds,
+  userContext,
   type LineageEntity,
 } from '../entities.js';
-import { createdWithin, paginate } from '../paging.js';
+import { createdRange, decodeToken, mergePages, type PageSource } from '../paging.js';
+import { parseVersionUri } from './sources.js';
 import {
+  conflict,
   createOnce,
   limitExceeded,
   lineageGroupArn,
@@ -60,6 +64,8 @@ export const createArtifact: Handler = async (ctx, input) => {
           : JSON.stringify(input['MetadataProperties']),
       created_ms: now,
       updated_ms: now,
+      created_by: ctx.identity,
+      modified_by: ctx.identity,
     });
     await store.putTags(arn, tagsOf(input));
   });
@@ -75,7 +81,9 @@ export const describeArtifact: Handler = async (ctx, input) => {
     ArtifactType: e.type,
     Properties: e.properties,
     CreationTime: seconds(e.createdMs),
+    CreatedBy: userContext(e.createdBy),
     LastModifiedTime: seconds(e.updatedMs),
+    LastModifiedBy: userContext(e.modifiedBy),
     MetadataProperties: e.metadataProperties,
     LineageGroupArn: await lineageGroupArn(ctx),
   });
@@ -84,11 +92,13 @@ export const describeArtifact: Handler = async (ctx, input) => {
 export const updateArtifact: Handler = async (ctx, input) => {
   const e = await existing(ctx, String(input['ArtifactArn']));
   if (e.native) throw readOnlyVersion(e);
-  await ctx.store.updateEntity(e.arn, {
+  const applied = await ctx.store.updateEntity(e.arn, e.revision, {
     ...(input['ArtifactName'] !== undefined ? { name: str(input['ArtifactName']) ?? null } : {}),
     properties: JSON.stringify(updatedProperties(e.properties, input)),
     updated_ms: ctx.nowMs(),
+    modified_by: ctx.identity,
   });
+  if (!applied) throw conflict(e);
   return { ArtifactArn: e.arn };
 };
 
@@ -109,26 +119,47 @@ export const deleteArtifact: Handler = async (ctx, input) => {
   return { ArtifactArn: arn };
 };
 
+/**
+ * Artifacts created here and artifact versions logged through the native API, merged in
+ * CreationTime order (the only sort AWS offers here); key `[ms, ARN id]`, paged in the database.
+ */
 export const listArtifacts: Handler = async (ctx, input) => {
   const type = str(input['ArtifactType']);
   const sourceUri = str(input['SourceUri']);
-  const within = createdWithin(input['CreatedAfter'], input['CreatedBefore']);
-  const filter = { ...(type !== undefined ? { type } : {}) };
-  const created = (
-    await ctx.store.listEntities('artifact', {
-      ...filter,
-      ...(sourceUri !== undefined ? { sourceUri } : {}),
-    })
-  ).map(fromRow);
-  const logged = (await ctx.store.listVersions(filter)).map((v) => fromVersion(ctx, v));
-  const all = [...created, ...logged].filter(
-    (e) => within(e.createdMs) && (sourceUri === undefined || e.sourceUri === sourceUri),
-  );
-  const { page, nextToken } = paginate(
-    all,
-    (e) => [e.createdMs, e.arn],
+  const created = createdRange(input['CreatedAfter'], input['CreatedBefore']);
+  const prefix = arnPrefix(ctx, 'artifact');
+  const fromHere: PageSource<LineageEntity> = async (req) =>
+    (
+      await ctx.store.lists.entities(
+        'artifact',
+        {
+          created,
+          ...(type !== undefined ? { type } : {}),
+          ...(sourceUri !== undefined ? { sourceUri } : {}),
+        },
+        'created',
+        prefix,
+        req,
+      )
+    ).map((row) => {
+      const e = fromRow(row);
+      return { item: e, key: [e.createdMs, e.arn.slice(prefix.length)] };
+    });
+  const logged: PageSource<LineageEntity> = async (req) =>
+    (
+      await ctx.store.lists.versions(
+        {
+          created,
+          ...(type !== undefined ? { type } : {}),
+          ...(sourceUri !== undefined ? { source: parseVersionUri(sourceUri) } : {}),
+        },
+        req,
+      )
+    ).map((v) => ({ item: fromVersion(ctx, v), key: [Date.parse(v.created_at), v.id] }));
+  const { page, nextToken } = await mergePages(
+    [fromHere, logged],
+    decodeToken(str(input['NextToken']), ['number', 'string']),
     sortOrder(input['SortOrder']),
-    str(input['NextToken']),
     maxResults(input['MaxResults']),
   );
   return compact({

@@ -1,7 +1,8 @@
 import { notFound, validation } from '../errors.js';
 import { compact, str, type Handler } from '../context.js';
-import { resolve, seconds } from '../entities.js';
-import { createdWithin, paginate } from '../paging.js';
+import { resolve, seconds, userContext } from '../entities.js';
+import { associationKey, type AssociationSort } from '../list-store.js';
+import { createdRange, decodeToken, mergePages } from '../paging.js';
 import { isUniqueViolation } from '../store.js';
 import { limitExceeded, maxResults, sortOrder } from './common.js';
 
@@ -9,12 +10,14 @@ import { limitExceeded, maxResults, sortOrder } from './common.js';
 const DEFAULT_ASSOCIATION_TYPE = 'AssociatedWith';
 
 export const addAssociation: Handler = async (ctx, input) => {
-  const source = String(input['SourceArn']);
-  const dest = String(input['DestinationArn']);
-  const found = await resolve(ctx, [source, dest]);
-  for (const arn of [source, dest]) {
-    if (!found.has(arn)) throw notFound(`${arn} does not exist.`);
-  }
+  const found = await resolve(ctx, [String(input['SourceArn']), String(input['DestinationArn'])]);
+  const [s, d] = [String(input['SourceArn']), String(input['DestinationArn'])].map((arn) => {
+    const e = found.get(arn);
+    if (!e) throw notFound(`${arn} does not exist.`);
+    return e;
+  });
+  if (!s || !d) throw validation('SourceArn and DestinationArn are required.');
+  const [source, dest] = [s.arn, d.arn];
   const exists = `Association between ${source} and ${dest} already exists.`;
   try {
     await ctx.store.transaction(async (store) => {
@@ -27,6 +30,9 @@ export const addAssociation: Handler = async (ctx, input) => {
         dest_arn: dest,
         type: str(input['AssociationType']) ?? DEFAULT_ASSOCIATION_TYPE,
         created_at: new Date(ctx.nowMs()).toISOString(),
+        created_by: ctx.identity,
+        source_type: s.type,
+        dest_type: d.type,
       });
     });
   } catch (err) {
@@ -46,60 +52,63 @@ export const deleteAssociation: Handler = async (ctx, input) => {
   return { SourceArn: source, DestinationArn: dest };
 };
 
-const SORT_KEYS = ['SourceArn', 'DestinationArn', 'SourceType', 'DestinationType'] as const;
-
+/**
+ * Filters (endpoints, association type, endpoint types, creation window) and every SortBy run
+ * in SQL with keyset pages over indexes (list-store.ts); only the page's endpoints are
+ * resolved, for their names.
+ */
 export const listAssociations: Handler = async (ctx, input) => {
   const source = str(input['SourceArn']);
   const dest = str(input['DestinationArn']);
   const type = str(input['AssociationType']);
-  const rows = await ctx.store.listAssociations({
-    ...(source !== undefined ? { source } : {}),
-    ...(dest !== undefined ? { dest } : {}),
-    ...(type !== undefined ? { type } : {}),
-  });
-  const entities = await resolve(
-    ctx,
-    rows.flatMap((r) => [r.source_arn, r.dest_arn]),
-  );
-  const within = createdWithin(input['CreatedAfter'], input['CreatedBefore']);
-  const summaries = rows
-    .map((r) => {
-      const s = entities.get(r.source_arn);
-      const d = entities.get(r.dest_arn);
-      return {
-        SourceArn: r.source_arn,
-        DestinationArn: r.dest_arn,
-        SourceType: s?.type,
-        DestinationType: d?.type,
-        AssociationType: r.type,
-        SourceName: s?.name,
-        DestinationName: d?.name,
-        createdMs: Date.parse(r.created_at),
-      };
-    })
-    .filter(
-      (a) =>
-        within(a.createdMs) &&
-        (input['SourceType'] === undefined || a.SourceType === input['SourceType']) &&
-        (input['DestinationType'] === undefined || a.DestinationType === input['DestinationType']),
-    );
-  const sortBy = str(input['SortBy']) ?? 'CreationTime';
-  const { page, nextToken } = paginate(
-    summaries,
-    (a) => [
-      SORT_KEYS.includes(sortBy as (typeof SORT_KEYS)[number])
-        ? (a[sortBy as (typeof SORT_KEYS)[number]] ?? '')
-        : a.createdMs,
-      a.SourceArn,
-      a.DestinationArn,
+  const sourceType = str(input['SourceType']);
+  const destType = str(input['DestinationType']);
+  const sortBy = (str(input['SortBy']) ?? 'CreationTime') as AssociationSort;
+  const created = createdRange(input['CreatedAfter'], input['CreatedBefore']);
+  const { page, nextToken } = await mergePages(
+    [
+      async (req) =>
+        (
+          await ctx.store.lists.associations(
+            {
+              created,
+              ...(source !== undefined ? { source } : {}),
+              ...(dest !== undefined ? { dest } : {}),
+              ...(type !== undefined ? { type } : {}),
+              ...(sourceType !== undefined ? { sourceType } : {}),
+              ...(destType !== undefined ? { destType } : {}),
+            },
+            sortBy,
+            req,
+          )
+        ).map((r) => ({ item: r, key: associationKey(r, sortBy) })),
     ],
+    decodeToken(
+      str(input['NextToken']),
+      sortBy === 'SourceArn' || sortBy === 'DestinationArn'
+        ? ['string', 'string']
+        : ['string', 'string', 'string'],
+    ),
     sortOrder(input['SortOrder']),
-    str(input['NextToken']),
     maxResults(input['MaxResults']),
   );
+  const entities = await resolve(
+    ctx,
+    page.flatMap((r) => [r.source_arn, r.dest_arn]),
+  );
   return compact({
-    AssociationSummaries: page.map(({ createdMs, ...a }) =>
-      compact({ ...a, CreationTime: seconds(createdMs) }),
+    AssociationSummaries: page.map((r) =>
+      compact({
+        SourceArn: r.source_arn,
+        DestinationArn: r.dest_arn,
+        SourceType: r.source_type || undefined,
+        DestinationType: r.dest_type || undefined,
+        AssociationType: r.type,
+        SourceName: entities.get(r.source_arn)?.name,
+        DestinationName: entities.get(r.dest_arn)?.name,
+        CreationTime: seconds(Date.parse(r.created_at)),
+        CreatedBy: userContext(r.created_by),
+      }),
     ),
     NextToken: nextToken,
   });

@@ -26,7 +26,7 @@ export async function createOnce(
   try {
     await ctx.store.transaction(async (store) => {
       await fn(store);
-      await store.ensureLineageGroup(DEFAULT_LINEAGE_GROUP, ctx.nowMs());
+      await store.ensureLineageGroup(DEFAULT_LINEAGE_GROUP, ctx.nowMs(), ctx.identity);
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw validation(alreadyExists);
@@ -34,11 +34,17 @@ export async function createOnce(
   }
 }
 
+/**
+ * The default group's ARN once it exists. Lineage groups are never deleted, so after the first
+ * sighting the answer is remembered and Describe* no longer spends a query on it.
+ */
 export async function lineageGroupArn(ctx: OperationContext): Promise<string | undefined> {
-  const groups = await ctx.store.lineageGroups();
-  return groups.some((g) => g.name === DEFAULT_LINEAGE_GROUP)
-    ? arnOf(ctx, 'lineage-group', DEFAULT_LINEAGE_GROUP)
-    : undefined;
+  if (!ctx.cache.defaultGroupExists) {
+    const groups = await ctx.store.lineageGroups();
+    if (!groups.some((g) => g.name === DEFAULT_LINEAGE_GROUP)) return undefined;
+    ctx.cache.defaultGroupExists = true;
+  }
+  return arnOf(ctx, 'lineage-group', DEFAULT_LINEAGE_GROUP);
 }
 
 export function tagsOf(input: Record<string, unknown>): { key: string; value: string }[] {
@@ -81,3 +87,11 @@ export const sortOrder = (v: unknown, fallback: 'Ascending' | 'Descending' = 'De
   (v ?? fallback) === 'Descending';
 
 export const maxResults = (v: unknown, fallback = 10) => (typeof v === 'number' ? v : fallback);
+
+/** Another update of the same entity landed between this one's read and its write. */
+export function conflict(e: LineageEntity): SageMakerError {
+  return new SageMakerError(
+    'ConflictException',
+    `${e.arn} was updated by another request while this update was applied; describe it and retry.`,
+  );
+}

@@ -1,9 +1,19 @@
 import { notFound, validation } from '../errors.js';
 import { compact, str, type Handler, type OperationContext } from '../context.js';
-import { arnOf, fromRow, fromRun, seconds, type LineageEntity } from '../entities.js';
-import { createdWithin, paginate } from '../paging.js';
+import {
+  arnOf,
+  arnPrefix,
+  fromRow,
+  fromRun,
+  seconds,
+  userContext,
+  type LineageEntity,
+} from '../entities.js';
+import { createdRange, decodeToken, mergePages, type PageSource } from '../paging.js';
+import { parseRunUri } from './sources.js';
 import type { SageMakerLimits } from '../context.js';
 import {
+  conflict,
   createOnce,
   limitExceeded,
   lineageGroupArn,
@@ -84,6 +94,8 @@ function create(k: NamedKind): Handler {
             : JSON.stringify(input['MetadataProperties']),
         created_ms: now,
         updated_ms: now,
+        created_by: ctx.identity,
+        modified_by: ctx.identity,
       });
       await store.putTags(arn, tagsOf(input));
     });
@@ -103,7 +115,9 @@ function describe(k: NamedKind): Handler {
       Status: e.status,
       Properties: e.properties,
       CreationTime: seconds(e.createdMs),
+      CreatedBy: userContext(e.createdBy),
       LastModifiedTime: seconds(e.updatedMs),
+      LastModifiedBy: userContext(e.modifiedBy),
       MetadataProperties: k.kind === 'action' ? e.metadataProperties : undefined,
       LineageGroupArn: await lineageGroupArn(ctx),
     });
@@ -113,14 +127,16 @@ function describe(k: NamedKind): Handler {
 function update(k: NamedKind): Handler {
   return async (ctx, input) => {
     const e = writable(k, await existing(ctx, k, String(input[`${k.label}Name`])));
-    await ctx.store.updateEntity(e.arn, {
+    const applied = await ctx.store.updateEntity(e.arn, e.revision, {
       ...(input['Description'] !== undefined ? { description: str(input['Description']) } : {}),
       ...(k.kind === 'action' && input['Status'] !== undefined
         ? { status: str(input['Status']) }
         : {}),
       properties: JSON.stringify(updatedProperties(e.properties, input)),
       updated_ms: ctx.nowMs(),
+      modified_by: ctx.identity,
     });
+    if (!applied) throw conflict(e);
     return { [`${k.label}Arn`]: e.arn };
   };
 }
@@ -133,31 +149,61 @@ function remove(k: NamedKind): Handler {
   };
 }
 
+/**
+ * Entities created here (and, for actions, runs logged through the SDK) in CreationTime order
+ * (key `[ms, name]`: an action's ARN ends in its name, a run's in its id) or Name order (key
+ * `[name]`), paged in the database.
+ */
 function list(k: NamedKind): Handler {
   return async (ctx, input) => {
     const type = str(input[`${k.label}Type`]);
     const sourceUri = str(input['SourceUri']);
-    const within = createdWithin(input['CreatedAfter'], input['CreatedBefore']);
-    const rows = (
-      await ctx.store.listEntities(k.kind, {
-        ...(type !== undefined ? { type } : {}),
-        ...(sourceUri !== undefined ? { sourceUri } : {}),
-      })
-    ).map(fromRow);
+    const created = createdRange(input['CreatedAfter'], input['CreatedBefore']);
+    const by = input['SortBy'] === 'Name' ? 'name' : 'created';
+    const prefix = arnPrefix(ctx, k.kind);
+    const key = (e: LineageEntity) =>
+      by === 'name' ? [e.name ?? ''] : [e.createdMs, e.arn.slice(prefix.length)];
+    const sources: PageSource<LineageEntity>[] = [
+      async (req) =>
+        (
+          await ctx.store.lists.entities(
+            k.kind,
+            {
+              created,
+              ...(type !== undefined ? { type } : {}),
+              ...(sourceUri !== undefined ? { sourceUri } : {}),
+            },
+            by,
+            prefix,
+            req,
+          )
+        ).map((row) => {
+          const e = fromRow(row);
+          return { item: e, key: key(e) };
+        }),
+    ];
     if (k.kind === 'action') {
-      const runs = await ctx.store.listRuns(type !== undefined ? { type } : {});
-      rows.push(
-        ...runs
-          .map((r) => fromRun(ctx, r))
-          .filter((e) => sourceUri === undefined || e.sourceUri === sourceUri),
+      sources.push(async (req) =>
+        (
+          await ctx.store.lists.runs(
+            {
+              created,
+              ...(type !== undefined ? { type } : {}),
+              ...(sourceUri !== undefined ? { source: parseRunUri(sourceUri) } : {}),
+            },
+            by,
+            req,
+          )
+        ).map((r) => {
+          const e = fromRun(ctx, r);
+          return { item: e, key: key(e) };
+        }),
       );
     }
-    const byName = input['SortBy'] === 'Name';
-    const { page, nextToken } = paginate(
-      rows.filter((e) => within(e.createdMs)),
-      (e) => (byName ? [e.name ?? '', e.arn] : [e.createdMs, e.arn]),
+    const { page, nextToken } = await mergePages(
+      sources,
+      decodeToken(str(input['NextToken']), by === 'name' ? ['string'] : ['number', 'string']),
       sortOrder(input['SortOrder']),
-      str(input['NextToken']),
       maxResults(input['MaxResults']),
     );
     return compact({

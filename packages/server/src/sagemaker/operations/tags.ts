@@ -1,7 +1,7 @@
 import { notFound, validation } from '../errors.js';
 import { compact, str, type Handler, type OperationContext } from '../context.js';
 import { resolveOne } from '../entities.js';
-import { paginate } from '../paging.js';
+import { decodeToken, paginate } from '../paging.js';
 import { tagsOf } from './common.js';
 
 const MAX_TAGS = 50;
@@ -41,7 +41,7 @@ export const listTags: Handler = async (ctx, input) => {
     all,
     (t) => [t.i],
     false,
-    str(input['NextToken']),
+    decodeToken(str(input['NextToken']), ['number']),
     typeof input['MaxResults'] === 'number' ? input['MaxResults'] : MAX_TAGS,
   );
   return compact({ Tags: page.map((t) => ({ Key: t.key, Value: t.value })), NextToken: nextToken });

@@ -3,6 +3,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { migrate } from './migrate.js';
 import type { Database as Schema } from './schema.js';
 import { KyselyMetaStore } from './kysely-meta-store.js';
+import { withStatementCache } from './sqlite-statements.js';
 
 /** Opens (creating if needed) the embedded SQLite database and brings its schema up to date. */
 export async function openSqliteDatabase(file: string): Promise<Kysely<Schema>> {
@@ -12,7 +13,9 @@ export async function openSqliteDatabase(file: string): Promise<Kysely<Schema>> 
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Schema>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   return migrate(db);
 }
 
