@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { registerAuth } from './http/auth.js';
 import { blobRoutes } from './http/blobs.js';
 import { collectionRoutes, projectRoutes } from './http/collections.js';
-import { registerErrorHandling } from './http/errors.js';
+import { MAX_PARAM_LENGTH, frameworkErrors, registerErrorHandling } from './http/errors.js';
+import { validatorCompiler } from './http/validators.js';
 import { gcRoutes } from './http/gc.js';
 import { folderRoutes } from './http/folders.js';
 import { FolderService } from './service/folder-service.js';
@@ -66,8 +67,11 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     bodyLimit: 128 * 1024 * 1024,
     // Uploads of large blobs may take long; a stalled client is cut by the socket timeout instead.
     requestTimeout: 0,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // Bad URLs and over-long path segments get Cairn's error body; bodies are not coerced.
+    frameworkErrors,
+    maxParamLength: MAX_PARAM_LENGTH,
   });
+  app.setValidatorCompiler(validatorCompiler);
   // The periodic sweep; `cairn gc` (POST /api/v1/gc) runs one on demand.
   const gcTimer =
     o.gcIntervalMs > 0
