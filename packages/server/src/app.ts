@@ -8,6 +8,7 @@ import { blobRoutes } from './http/blobs.js';
 import { collectionRoutes, projectRoutes } from './http/collections.js';
 import { MAX_PARAM_LENGTH, frameworkErrors, registerErrorHandling } from './http/errors.js';
 import { validatorCompiler } from './http/validators.js';
+import { registerUrlGuard } from './http/url-guard.js';
 import { gcRoutes } from './http/gc.js';
 import { folderRoutes } from './http/folders.js';
 import { FolderService } from './service/folder-service.js';
@@ -88,6 +89,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     await store.close();
   });
   registerErrorHandling(app);
+  registerUrlGuard(app);
   registerAuth(app, o.apiKey, o.accessKeys);
   await app.register(swagger, {
     openapi: {
