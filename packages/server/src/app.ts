@@ -70,7 +70,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     requestTimeout: 0,
     // Bad URLs and over-long path segments get Cairn's error body; bodies are not coerced.
     frameworkErrors,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
   app.setValidatorCompiler(validatorCompiler);
   // The periodic sweep; `cairn gc` (POST /api/v1/gc) runs one on demand.
