@@ -13,11 +13,38 @@ export function printResult(opts: OutputOptions, value: object, human: () => str
   else process.stdout.write(`${human()}\n`);
 }
 
+/** What a file-system errno means for the path it names, in words a user can act on. */
+const FS_ERRORS: Record<string, string> = {
+  ENOENT: 'does not exist',
+  ENOTDIR: 'is not a directory (a file is in the way)',
+  EEXIST: 'already exists and is not a directory',
+  EISDIR: 'is a directory, not a file',
+  EACCES: 'is not accessible: permission denied',
+  EPERM: 'is not accessible: operation not permitted',
+  EROFS: 'is on a read-only file system',
+  ENOSPC: 'cannot be written: no space left on the device',
+  EADDRINUSE: 'is already in use',
+};
+
+/**
+ * Node's file-system and socket errors read "EEXIST: file already exists, mkdir '/x'": turned
+ * into "/x already exists and is not a directory" so the line names the path and the problem.
+ */
+function fromSystemError(err: Error): CairnError | undefined {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (typeof e.code !== 'string' || !(e.code in FS_ERRORS)) return undefined;
+  const what =
+    e.path ?? (e.address !== undefined ? `${e.address}${e.port ? `:${e.port}` : ''}` : undefined);
+  if (what === undefined) return undefined;
+  return new CairnError('VALIDATION', `${what} ${FS_ERRORS[e.code] ?? ''}`, { errno: e.code });
+}
+
 export function printError(opts: OutputOptions, err: unknown): void {
   const e =
     err instanceof CairnError
       ? err
-      : new CairnError('INTERNAL', err instanceof Error ? err.message : String(err));
+      : ((err instanceof Error ? fromSystemError(err) : undefined) ??
+        new CairnError('INTERNAL', err instanceof Error ? err.message : String(err)));
   if (opts.json) process.stdout.write(`${JSON.stringify(e.toBody())}\n`);
   else process.stderr.write(`error: ${e.message}${e.code === 'INTERNAL' ? '' : ` (${e.code})`}\n`);
 }

@@ -29,6 +29,29 @@ function requireString(what: string, value: unknown): string {
   return value;
 }
 
+// NUL and other C0/C1 controls (tab, newline and carriage return aside) and unpaired UTF-16
+// surrogates: PostgreSQL text cannot hold NUL, and a lone surrogate has no UTF-8 form, so either
+// would fail (or be silently replaced) in storage instead of being refused here.
+const CONTROL_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Refuses control characters and lone surrogates in free text; `lines` allows \t \n \r. */
+export function requirePlainText(what: string, value: string, lines = false): string {
+  const bad = lines ? CONTROL_RE : /[\u0000-\u001f\u007f-\u009f]/;
+  if (bad.test(value)) {
+    throw new ValidationError(`${what} ${show(value)} contains a control character`, {
+      rule: 'text.control',
+    });
+  }
+  if (LONE_SURROGATE_RE.test(value)) {
+    throw new ValidationError(`${what} ${show(value)} contains an unpaired UTF-16 surrogate`, {
+      rule: 'text.surrogate',
+    });
+  }
+  return value;
+}
+
 /** Artifact (collection) and project-segment names: letters, digits, `_`, `-`, `.`; 1–128. */
 export function validateName(value: unknown, what = 'artifact name'): string {
   const name = requireString(what, value);
@@ -53,7 +76,7 @@ export function validateName(value: unknown, what = 'artifact name'): string {
 
 /** Artifact types (`dataset`, `model`, …): any characters but `/` and `:`; 1–128. */
 export function validateType(value: unknown): string {
-  const type = requireString('artifact type', value);
+  const type = requirePlainText('artifact type', requireString('artifact type', value));
   if (type.length === 0) {
     throw new ValidationError('artifact type must not be empty', { rule: 'type' });
   }
@@ -80,7 +103,7 @@ export function isManagedAlias(alias: string): boolean {
  * `allowManaged` where a user may name them (resolving a ref, not assigning an alias).
  */
 export function validateAlias(value: unknown, allowManaged = false): string {
-  const alias = requireString('alias', value);
+  const alias = requirePlainText('alias', requireString('alias', value));
   if (alias.length === 0) throw new ValidationError('alias must not be empty', { rule: 'alias' });
   if (alias.length > MAX_ALIAS_LENGTH) {
     throw new ValidationError(
@@ -132,7 +155,7 @@ export function validateTags(values: unknown): string[] {
 
 export function validateDescription(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  const d = requireString('description', value);
+  const d = requirePlainText('description', requireString('description', value), true);
   if (d.length > MAX_DESCRIPTION_LENGTH) {
     throw new ValidationError(
       `description is ${d.length} characters long; the limit is ${MAX_DESCRIPTION_LENGTH}`,

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { registerAuth } from './http/auth.js';
 import { blobRoutes } from './http/blobs.js';
 import { collectionRoutes, projectRoutes } from './http/collections.js';
-import { registerErrorHandling } from './http/errors.js';
+import { MAX_PARAM_LENGTH, frameworkErrors, registerErrorHandling } from './http/errors.js';
+import { validatorCompiler } from './http/validators.js';
+import { registerUrlGuard } from './http/url-guard.js';
 import { gcRoutes } from './http/gc.js';
 import { folderRoutes } from './http/folders.js';
 import { FolderService } from './service/folder-service.js';
@@ -66,8 +68,11 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     bodyLimit: 128 * 1024 * 1024,
     // Uploads of large blobs may take long; a stalled client is cut by the socket timeout instead.
     requestTimeout: 0,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // Bad URLs and over-long path segments get Cairn's error body; bodies are not coerced.
+    frameworkErrors,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
+  app.setValidatorCompiler(validatorCompiler);
   // The periodic sweep; `cairn gc` (POST /api/v1/gc) runs one on demand.
   const gcTimer =
     o.gcIntervalMs > 0
@@ -84,6 +89,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     await store.close();
   });
   registerErrorHandling(app);
+  registerUrlGuard(app);
   registerAuth(app, o.apiKey, o.accessKeys);
   await app.register(swagger, {
     openapi: {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CairnError, newId, type GcReport, type GcRequest } from '@cairn/core';
+import { CairnError, MAX_TTL_MS, newId, type GcReport, type GcRequest } from '@cairn/core';
 import { isDirect, type BlobStore } from '../store/blob/blob-store.js';
 import type { BlobRecord, MetaStore } from '../store/meta/meta-store.js';
 import { PACK_TARGET_BYTES, blobKey, packKey } from './blob-service.js';
@@ -45,8 +45,13 @@ export class GcService {
   private async collect(options: GcOptions): Promise<GcReport> {
     const graceMs = options.graceMs ?? DEFAULT_GC_GRACE_MS;
     const repackBelow = options.repackBelow ?? 0.5;
-    if (!Number.isFinite(graceMs) || graceMs < 0) {
-      throw new CairnError('VALIDATION', `grace must be a non-negative duration, got ${graceMs}`);
+    // Bounded so `now - grace` stays a real date (1e308 made toISOString throw: a 500).
+    if (!Number.isSafeInteger(graceMs) || graceMs < 0 || graceMs > MAX_TTL_MS) {
+      throw new CairnError(
+        'VALIDATION',
+        `grace must be a whole number of milliseconds from 0 to ${MAX_TTL_MS} (100 years), got ${graceMs}`,
+        { rule: 'gc.grace' },
+      );
     }
     const started = Date.now();
     const at = new Date(started).toISOString();

@@ -31,6 +31,9 @@ import {
   versionInfo,
 } from './version-info.js';
 
+/** The largest version index the metadata stores' integer columns hold (PostgreSQL int4). */
+const MAX_VERSION_INDEX = 2_147_483_647;
+
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 1000;
 
@@ -94,9 +97,12 @@ export class VersionService {
       if (r.digest !== undefined) v = await this.meta.findVersionByDigest(c.id, r.digest);
       else if (r.alias === undefined || r.alias === 'latest')
         v = await this.meta.latestVersion(c.id);
-      else if (isManagedAlias(r.alias))
-        v = await this.meta.findVersionByIdx(c.id, Number(r.alias.slice(1)));
-      else v = await this.meta.findVersionByAlias(c.id, r.alias);
+      else if (isManagedAlias(r.alias)) {
+        // v99999999999999999999 overflowed PostgreSQL's integer column (a 500): no version
+        // index can be that large, so it is simply not found.
+        const idx = Number(r.alias.slice(1));
+        v = idx <= MAX_VERSION_INDEX ? await this.meta.findVersionByIdx(c.id, idx) : undefined;
+      } else v = await this.meta.findVersionByAlias(c.id, r.alias);
       if (v && v.state !== 'DELETED') return versionInfo(this.meta, v, c);
       // An upload with conflictStrategy 'replace' may have retired this collection between the
       // two reads and put a new one under the name: then the name means the new one.
