@@ -173,6 +173,10 @@ export async function azureDownload(entry: ManifestEntry, dest: string): Promise
   } catch (err) {
     throw unavailable(uri, err);
   }
+  // A failed If-Match on a blob that is gone (the emulator answers so) is a missing blob.
+  if (res.status === 412 && (await blobProperties(t, uri)) === undefined) {
+    throw notFound(uri, 'the blob no longer exists');
+  }
   if (res.status === 412) {
     throw new CairnError(
       'DIGEST_MISMATCH',
