@@ -79,6 +79,12 @@ export interface VersionInfo {
   expiresAt: string | null;
   /** For a registry link: the version it links to (its content is that version's). */
   source: LinkSource | null;
+  /**
+   * W&B `historyStep`: the last step with logged history (`run.log`) of the run that first
+   * logged this version, when it logged it; null when that run had logged none. A link shows
+   * its source's.
+   */
+  historyStep: number | null;
 }
 
 export interface LinkSource {
@@ -368,4 +374,34 @@ export interface LinkRequest {
   /** `registry/<registry>/<collection>` or `wandb-registry-<registry>/<collection>`. */
   target: string;
   aliases?: string[];
+}
+
+/*
+ * Run history (W&B `run.log`): one row of metrics per step.
+ *   POST /runs/:id/history   RunLogRequest                       -> RunLogResult
+ *        `step` defaults to the run's current step and may not go below it (VALIDATION);
+ *        the run's step becomes step + 1. A step already logged is a CONFLICT. The metrics
+ *        are a JSON object of at most MAX_RUN_LOG_BYTES serialized.
+ *   GET  /runs/:id/history[?cursor=C][&limit=N]                  -> Page<RunHistoryRow>
+ *        Oldest step first; `limit` default 1000, at most 10000.
+ * When a run logs a version (POST /runs/:id/outputs) for the first time, the version keeps
+ * the run's last logged step as its `historyStep`.
+ */
+export const MAX_RUN_LOG_BYTES = 256 * 1024;
+
+export interface RunLogRequest {
+  step?: number;
+  data: Record<string, unknown>;
+}
+
+export interface RunLogResult {
+  step: number;
+  /** The run's step after this row (step + 1). */
+  nextStep: number;
+}
+
+export interface RunHistoryRow {
+  step: number;
+  data: Record<string, unknown>;
+  createdAt: string;
 }

@@ -12,7 +12,8 @@ import type { ClientContext } from './context.js';
 
 /** Anything that records the versions it logs: a `Run`. */
 export interface OutputRecorder {
-  recordOutput(versionId: string): Promise<void>;
+  /** Records the output; true when the recorder has logged history (a historyStep to show). */
+  recordOutput(versionId: string): Promise<boolean>;
 }
 
 export interface LineageOptions {
@@ -84,17 +85,18 @@ export function fetchLineage(
  * After `artifact.save()` logged a version: the given run, else the active run, records it as
  * an output; with neither, a new version gets an automatic run (job type `auto`) that logs it
  * and finishes, as W&B's `save()` does outside a run. Unchanged content (no new version) made
- * outside a run records nothing: its first logger stays its producer.
+ * outside a run records nothing: its first logger stays its producer. True when the version may
+ * now have a historyStep its VersionInfo does not show yet.
  */
 export async function recordLogged(
   ctx: ClientContext,
   version: VersionInfo,
   created: boolean,
   run?: OutputRecorder,
-): Promise<void> {
+): Promise<boolean> {
   const recorder = run ?? active;
   if (recorder) return recorder.recordOutput(version.id);
-  if (!created) return;
+  if (!created) return false;
   const auto = await createRun(ctx, {
     entity: version.entity,
     project: version.project,
@@ -102,4 +104,5 @@ export async function recordLogged(
   });
   await linkRun(ctx, auto.id, 'outputs', version.id);
   await updateRun(ctx, auto.id, { finish: { exitCode: 0 } });
+  return false;
 }

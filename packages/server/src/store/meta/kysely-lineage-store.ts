@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { LineageArtifact, RunState } from '@cairn/core';
 import type {
   EdgeRecord,
+  HistoryRecord,
   LineageStore,
   RunPatch,
   RunRecord,
@@ -278,5 +279,70 @@ export class KyselyLineageStore implements LineageStore {
       .where('state', '=', 'COMMITTED')
       .executeTakeFirst();
     return r !== undefined;
+  }
+
+  async insertHistory(runId: string, row: HistoryRecord): Promise<boolean> {
+    const r = await this.db
+      .insertInto('run_history')
+      .values({
+        run_id: runId,
+        step: row.step,
+        data: JSON.stringify(row.data),
+        created_at: row.createdAt,
+      })
+      .onConflict((oc) => oc.columns(['run_id', 'step']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async history(
+    runId: string,
+    afterStep: number | undefined,
+    limit: number,
+  ): Promise<HistoryRecord[]> {
+    let q = this.db.selectFrom('run_history').selectAll().where('run_id', '=', runId);
+    if (afterStep !== undefined) q = q.where('step', '>', afterStep);
+    const rows = await q.orderBy('step').limit(limit).execute();
+    return rows.map((r) => ({
+      step: Number(r.step),
+      data: JSON.parse(r.data) as Record<string, unknown>,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async lastHistoryStep(runId: string): Promise<number | null> {
+    const r = await this.db
+      .selectFrom('run_history')
+      .select((eb) => eb.fn.max('step').as('step'))
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
+    return r?.step === null || r?.step === undefined ? null : Number(r.step);
+  }
+
+  async setHistoryStepIfUnset(versionId: string, step: number): Promise<void> {
+    await this.db
+      .updateTable('versions')
+      .set({ history_step: step })
+      .where('id', '=', versionId)
+      .where('history_step', 'is', null)
+      .execute();
+  }
+
+  async linkFamily(versionId: string): Promise<string[]> {
+    const v = await this.db
+      .selectFrom('versions')
+      .select(['id', 'source_version_id'])
+      .where('id', '=', versionId)
+      .executeTakeFirst();
+    if (!v) return [];
+    const source = v.source_version_id ?? v.id;
+    const links = await this.db
+      .selectFrom('versions')
+      .select('id')
+      .where('source_version_id', '=', source)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return [source, ...links.map((l) => l.id)];
   }
 }

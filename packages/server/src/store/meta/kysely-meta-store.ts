@@ -59,6 +59,7 @@ function toVersion(r: Selectable<Database['versions']>): VersionRecord {
     updatedAt: r.updated_at,
     ttlMs: Number(r.ttl_inherit) === 1 ? 'inherit' : r.ttl_ms === null ? null : Number(r.ttl_ms),
     sourceVersionId: r.source_version_id,
+    historyStep: r.history_step === null ? null : Number(r.history_step),
   };
 }
 

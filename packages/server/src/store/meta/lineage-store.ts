@@ -66,4 +66,25 @@ export interface LineageStore {
   versionNodes(ids: string[]): Promise<LineageArtifact[]>;
   /** Whether a committed (not deleted) version has this id. */
   isLiveVersion(id: string): Promise<boolean>;
+
+  /**
+   * A version's registry family: its source (itself when it is no link) first, then every
+   * link of that source, unlinked ones included (a run that used a link still used it).
+   */
+  linkFamily(versionId: string): Promise<string[]>;
+
+  /** Stores one history row; false when the run already has a row at that step. */
+  insertHistory(runId: string, row: HistoryRecord): Promise<boolean>;
+  /** History rows after `afterStep` (or from the start), oldest first, at most `limit`. */
+  history(runId: string, afterStep: number | undefined, limit: number): Promise<HistoryRecord[]>;
+  /** The run's largest logged step, or null. */
+  lastHistoryStep(runId: string): Promise<number | null>;
+  /** Sets a version's historyStep unless it has one (its first logger's stays). */
+  setHistoryStepIfUnset(versionId: string, step: number): Promise<void>;
+}
+
+export interface HistoryRecord {
+  step: number;
+  data: Record<string, unknown>;
+  createdAt: string;
 }

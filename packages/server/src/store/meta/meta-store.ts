@@ -46,6 +46,8 @@ export interface VersionRecord {
   ttlMs: number | null | 'inherit';
   /** For a registry link: the version it links to (whose content it shows); else null. */
   sourceVersionId: string | null;
+  /** The history step of the run that first logged it (W&B `historyStep`), or null. */
+  historyStep: number | null;
 }
 
 export interface EntryRecord {
@@ -77,7 +79,10 @@ export interface UploadRecord {
   expiresAt: string;
 }
 
-export interface NewVersion extends Omit<VersionRecord, 'state' | 'sourceVersionId'> {
+export interface NewVersion extends Omit<
+  VersionRecord,
+  'state' | 'sourceVersionId' | 'historyStep'
+> {
   sourceVersionId?: string | null;
   entries: EntryRecord[];
 }

@@ -35,6 +35,8 @@ export interface Database {
     ttl_ms: number | null;
     ttl_inherit: number;
     source_version_id: string | null;
+    /** Migration 011: the logging run's history step (W&B historyStep), or null. */
+    history_step: number | null;
   };
   aliases: { collection_id: number; alias: string; version_id: string };
   tags: { version_id: string; tag: string };
