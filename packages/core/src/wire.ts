@@ -199,6 +199,8 @@ export interface HealthBody {
  *          downstream forwards (what came of it); default both, depth 10 (edges from the
  *          root), at most MAX_LINEAGE_DEPTH → VALIDATION naming the limit. Unknown REF →
  *          NOT_FOUND. Cycles are safe: each node appears once, at its smallest depth.
+ *          `&limit=N` caps the nodes (default DEFAULT_LINEAGE_NODE_LIMIT, at most
+ *          MAX_LINEAGE_NODE_LIMIT); a capped answer says `truncated: true`.
  *
  * A run whose client stops sending heartbeats for the server's heartbeat timeout (default 5
  * minutes) is reported, and stored, as `crashed`.
@@ -251,6 +253,10 @@ export const LINEAGE_EDGE_CONTRIBUTED_TO = 'ContributedTo';
 export const LINEAGE_EDGE_PRODUCED = 'Produced';
 export const DEFAULT_LINEAGE_DEPTH = 10;
 export const MAX_LINEAGE_DEPTH = 100;
+/** Nodes in one lineage answer: `limit` defaults to this… */
+export const DEFAULT_LINEAGE_NODE_LIMIT = 1_000;
+/** …and may be raised to this (VALIDATION above it, naming the limit). */
+export const MAX_LINEAGE_NODE_LIMIT = 10_000;
 
 export type LineageDirection = 'upstream' | 'downstream' | 'both';
 
@@ -294,6 +300,13 @@ export interface LineageGraph {
   root: string;
   direction: LineageDirection;
   depth: number;
+  /** The node cap this answer was computed with. */
+  limit: number;
+  /**
+   * True when more nodes lie within the depth than the cap: `nodes` holds the `limit` nearest
+   * (breadth first), `edges` only those between returned nodes. Raise `limit` or lower `depth`.
+   */
+  truncated: boolean;
   nodes: LineageNode[];
   edges: LineageEdge[];
 }

@@ -21,6 +21,11 @@ export interface LineageOptions {
   direction?: LineageDirection;
   /** Edges from the root; default 10, at most 100. */
   depth?: number;
+  /**
+   * Most nodes returned (the nearest first); default 1,000, at most 10,000. A graph with more
+   * within the depth comes back with `truncated: true`.
+   */
+  limit?: number;
 }
 
 // W&B keeps one run per process (`wandb.run`); so does Cairn: `cairn.init()` sets it and
@@ -77,7 +82,7 @@ export function fetchLineage(
   options: LineageOptions = {},
 ): Promise<LineageGraph> {
   return ctx.http.json<LineageGraph>('GET', '/lineage', {
-    query: { ref, direction: options.direction, depth: options.depth },
+    query: { ref, direction: options.direction, depth: options.depth, limit: options.limit },
   });
 }
 

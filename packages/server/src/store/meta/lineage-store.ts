@@ -36,8 +36,10 @@ export type WalkDirection = 'u' | 'd';
 export interface WalkResult {
   /** Every node reached, the root included, at its smallest depth. */
   nodes: { arn: string; depth: number }[];
-  /** Every edge traversed (deduplicated). */
+  /** Every edge traversed between returned nodes (deduplicated). */
   edges: EdgeRecord[];
+  /** True when the node cap cut the walk: more nodes lie within the depth. */
+  truncated: boolean;
 }
 
 export interface LineageStore {
@@ -59,8 +61,16 @@ export interface LineageStore {
   edgesOutOf(source: string, type: string): Promise<EdgeRecord[]>;
   /** Whether any edge touches the node. */
   hasEdges(arn: string): Promise<boolean>;
-  /** One recursive query: nodes and edges within `depth` edges of `root`. Safe on cycles. */
-  walk(root: string, directions: WalkDirection[], depth: number): Promise<WalkResult>;
+  /**
+   * One recursive query: nodes and edges within `depth` edges of `root`, at most `nodeLimit`
+   * nodes (the nearest), with work bounded by that limit. Safe on cycles.
+   */
+  walk(
+    root: string,
+    directions: WalkDirection[],
+    depth: number,
+    nodeLimit: number,
+  ): Promise<WalkResult>;
 
   /** Versions as lineage nodes, deleted ones included (their state says so). */
   versionNodes(ids: string[]): Promise<LineageArtifact[]>;
