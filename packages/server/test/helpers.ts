@@ -22,7 +22,7 @@ export interface TestServer {
  * With CAIRN_TEST_POSTGRES_URL (an admin connection URL) set, every test server gets a fresh
  * PostgreSQL database instead of SQLite: the same suite runs on both metadata backends.
  */
-async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
   const admin = process.env['CAIRN_TEST_POSTGRES_URL'];
   if (!admin) return undefined;
   const { default: pg } = await import('pg');

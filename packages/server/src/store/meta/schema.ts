@@ -59,7 +59,8 @@ export interface Database {
     created_at: string;
   };
   packs: { id: string; size: number; created_at: string };
-  retired_objects: { key: string; retired_at: string };
+  /** `deleting_since`: migration 011, when a collection claimed the key for deletion. */
+  retired_objects: { key: string; retired_at: string; deleting_since: string | null };
   uploads: {
     id: string;
     entity: string;
