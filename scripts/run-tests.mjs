@@ -40,6 +40,8 @@ function run(list, env) {
 const postgres = process.env.CAIRN_TEST_POSTGRES_URL;
 const sqliteEnv = { ...process.env };
 delete sqliteEnv.CAIRN_TEST_POSTGRES_URL;
+// Tests that should run only once (the GC soak) run in the PostgreSQL pass when one follows.
+if (postgres) sqliteEnv.CAIRN_TEST_POSTGRES_PASS_FOLLOWS = '1';
 let status = run(files, sqliteEnv);
 const serverFiles = files.filter((f) => f.startsWith('packages/server/'));
 if (status === 0 && postgres && serverFiles.length > 0) {
