@@ -5,7 +5,8 @@
  *  - pipeline: a run consumes versions logged shortly before it (what real pipelines look like);
  *  - random: a run consumes 10 versions drawn from all 100,000 and produces 5 others, so the
  *    graph has cycles and a depth-10 walk reaches most of it — the answer is capped by the
- *    node limit (default 10,000; also timed at 1,000) and says `truncated`.
+ *    node limit (default 1,000; also timed at 100 and at the maximum, 10,000) and says
+ *    `truncated`.
  * Prints median and p99 of depth-10 queries, upstream and downstream, 100 each after 20
  * warm-up queries. Sizes: CAIRN_BENCH_LINEAGE_RUNS (default 20000).
  */
@@ -131,8 +132,9 @@ async function bench(shape: Shape, figures: Figure[]): Promise<void> {
     }
     const rows: string[] = [];
     for (const f of figures) rows.push(await measure(api, versions, f));
+    const { loadavg } = await import('node:os');
     console.log(
-      `\n${shape} lineage graph: ${versions.length} versions, ${RUNS} runs, ${edges} edges (built in ${buildSeconds.toFixed(1)} s); server peak RSS ${await server.peakRssMb()} MB`,
+      `\n${shape} lineage graph (load average ${loadavg()[0]?.toFixed(1)} while measured): ${versions.length} versions, ${RUNS} runs, ${edges} edges (built in ${buildSeconds.toFixed(1)} s); server peak RSS ${await server.peakRssMb()} MB`,
     );
     console.log(
       `| query (${QUERIES} each) | median ms | p99 ms | nodes returned (mean) | truncated | target |`,
@@ -150,10 +152,20 @@ try {
     { label: 'pipeline, depth-10 downstream', direction: 'downstream' },
   ]);
   await bench('random', [
-    { label: 'random, depth-10 upstream, default cap (10,000 nodes)', direction: 'upstream' },
-    { label: 'random, depth-10 downstream, default cap (10,000 nodes)', direction: 'downstream' },
-    { label: 'random, depth-10 upstream, limit=1000', direction: 'upstream', limit: 1000 },
-    { label: 'random, depth-10 downstream, limit=1000', direction: 'downstream', limit: 1000 },
+    { label: 'random, depth-10 upstream, limit=100', direction: 'upstream', limit: 100 },
+    { label: 'random, depth-10 downstream, limit=100', direction: 'downstream', limit: 100 },
+    { label: 'random, depth-10 upstream, default limit (1,000)', direction: 'upstream' },
+    { label: 'random, depth-10 downstream, default limit (1,000)', direction: 'downstream' },
+    {
+      label: 'random, depth-10 upstream, limit=10000 (the maximum)',
+      direction: 'upstream',
+      limit: 10000,
+    },
+    {
+      label: 'random, depth-10 downstream, limit=10000 (the maximum)',
+      direction: 'downstream',
+      limit: 10000,
+    },
   ]);
 } finally {
   await rm(work, { recursive: true, force: true });
