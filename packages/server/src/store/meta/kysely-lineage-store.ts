@@ -241,8 +241,8 @@ export class KyselyLineageStore implements LineageStore {
       select 'rows', '', null, null, null, count(*) from capped
       union all
       select 'edge', a.source_arn, a.dest_arn, a.type, a.created_at, 0
-      from nodes n
-      join associations a on a.source_arn = n.arn
+      from associations a
+      where a.source_arn in (select arn from nodes)
     `.execute(this.db);
     let nodes: WalkResult['nodes'] = [];
     let walkedRows = 0;
@@ -258,7 +258,9 @@ export class KyselyLineageStore implements LineageStore {
     // The cap reached: more nodes may lie within the depth. Keep the nearest ones.
     const truncated = walkedRows >= rowCap || nodes.length > nodeLimit;
     if (nodes.length > nodeLimit) nodes = nodes.slice(0, nodeLimit);
-    // Edges leave kept nodes (an index lookup each); those whose other end was kept stay.
+    // Edges leave kept nodes: written as IN, so the planner looks each node up in the index
+    // (as a join it may scan every edge and probe the unindexed CTE). Those whose other end
+    // was kept stay.
     const kept = new Set(nodes.map((n) => n.arn));
     const inside = edges.filter((e) => kept.has(e.dest) && kept.has(e.source));
     return { nodes, edges: inside, truncated };
