@@ -5,7 +5,7 @@
  *  - pipeline: a run consumes versions logged shortly before it (what real pipelines look like);
  *  - random: a run consumes 10 versions drawn from all 100,000 and produces 5 others, so the
  *    graph has cycles and a depth-10 walk reaches most of it — the answer is capped by the
- *    node limit (default 1,000; also timed at 100 and at the maximum, 10,000) and says
+ *    node limit (default 1,000; also timed at 100 and at the maximum, 5,000) and says
  *    `truncated`.
  * Prints median and p99 of depth-10 queries, upstream and downstream, 100 each after 20
  * warm-up queries. Sizes: CAIRN_BENCH_LINEAGE_RUNS (default 20000).
@@ -157,14 +157,14 @@ try {
     { label: 'random, depth-10 upstream, default limit (1,000)', direction: 'upstream' },
     { label: 'random, depth-10 downstream, default limit (1,000)', direction: 'downstream' },
     {
-      label: 'random, depth-10 upstream, limit=10000 (the maximum)',
+      label: 'random, depth-10 upstream, limit=5000 (the maximum)',
       direction: 'upstream',
-      limit: 10000,
+      limit: 5000,
     },
     {
-      label: 'random, depth-10 downstream, limit=10000 (the maximum)',
+      label: 'random, depth-10 downstream, limit=5000 (the maximum)',
       direction: 'downstream',
-      limit: 10000,
+      limit: 5000,
     },
   ]);
 } finally {

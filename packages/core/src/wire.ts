@@ -256,7 +256,7 @@ export const MAX_LINEAGE_DEPTH = 100;
 /** Nodes in one lineage answer: `limit` defaults to this… */
 export const DEFAULT_LINEAGE_NODE_LIMIT = 1_000;
 /** …and may be raised to this (VALIDATION above it, naming the limit). */
-export const MAX_LINEAGE_NODE_LIMIT = 10_000;
+export const MAX_LINEAGE_NODE_LIMIT = 5_000;
 
 export type LineageDirection = 'upstream' | 'downstream' | 'both';
 

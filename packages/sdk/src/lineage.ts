@@ -22,7 +22,7 @@ export interface LineageOptions {
   /** Edges from the root; default 10, at most 100. */
   depth?: number;
   /**
-   * Most nodes returned (the nearest first); default 1,000, at most 10,000. A graph with more
+   * Most nodes returned (the nearest first); default 1,000, at most 5,000. A graph with more
    * within the depth comes back with `truncated: true`.
    */
   limit?: number;

@@ -62,7 +62,7 @@ export function renderTree(g: LineageGraph): string {
   }
   if (g.truncated) {
     lines.push(
-      `(truncated: the ${g.nodes.length} nearest nodes of more within depth ${g.depth}; raise --limit, at most 10000, or lower --depth)`,
+      `(truncated: the ${g.nodes.length} nearest nodes of more within depth ${g.depth}; raise --limit, at most 5000, or lower --depth)`,
     );
   }
   return lines.join('\n');
@@ -104,7 +104,7 @@ export function lineageCommand(program: Command): void {
       )
       .option('--direction <direction>', 'upstream, downstream or both', 'both')
       .option('--depth <n>', 'edges from the root (at most 100)', '10')
-      .option('--limit <n>', 'most nodes shown, the nearest first (default 1000, at most 10000)'),
+      .option('--limit <n>', 'most nodes shown, the nearest first (default 1000, at most 5000)'),
   ).action(
     action(async (ref: string, flags: LineageFlags) => {
       const client = clientFrom(flags);

@@ -15,7 +15,7 @@ export function lineageRoutes(app: FastifyInstance, s: LineageServices): void {
           direction: Type.Optional(Type.String({ description: 'upstream, downstream or both' })),
           depth: Type.Optional(Type.String({ description: 'edges from the root, 0 to 100' })),
           limit: Type.Optional(
-            Type.String({ description: 'most nodes returned, 1 to 10000 (default 1000)' }),
+            Type.String({ description: 'most nodes returned, 1 to 5000 (default 1000)' }),
           ),
         }),
         response: { 200: LineageGraph, ...errors },
