@@ -62,6 +62,8 @@ const withS3 = process.env.CAIRN_TEST_S3 !== '0';
 const sqliteEnv = { ...process.env };
 delete sqliteEnv.CAIRN_TEST_POSTGRES_URL;
 delete sqliteEnv.CAIRN_TEST_S3_URL;
+// Tests that should run only once (the GC soak) run in the second pass when one follows.
+if (postgres || withS3) sqliteEnv.CAIRN_TEST_POSTGRES_PASS_FOLLOWS = '1';
 let status = run(files, sqliteEnv);
 // core is pure (no backend), and sdk's unit files (hashing, caches, paths) start no server.
 const noServer = new Set([

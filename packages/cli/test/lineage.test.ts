@@ -53,10 +53,11 @@ function cairnCli(...args: string[]): Promise<CliRun> {
 
 test('cairn lineage prints a readable tree upstream and downstream', async () => {
   // Independent invocations run side by side: each CLI start costs a second or more.
-  const [up, down, both] = await Promise.all([
+  const [up, down, both, capped] = await Promise.all([
     cairnCli('lineage', 'clean', '--direction', 'upstream'),
     cairnCli('lineage', 'alice/vision/raw:v0', '--direction', 'downstream', '--depth', '1'),
     cairnCli('lineage', prep.id, '--depth', '1'),
+    cairnCli('lineage', 'clean', '--direction', 'upstream', '--limit', '2'),
   ]);
   assert.equal(up.code, 0, up.err);
   const lines = up.out.trimEnd().split('\n');
@@ -81,6 +82,13 @@ test('cairn lineage prints a readable tree upstream and downstream', async () =>
     both.out,
     /^run prep-1 .*\nupstream:\n {2}└── alice\/vision\/raw:v0 \[dataset\] {2}‹ContributedTo›\ndownstream:\n {2}└── alice\/vision\/clean:v0/,
   );
+
+  // The node cap: the two nearest nodes, and a line saying the answer was cut.
+  assert.equal(capped.code, 0, capped.err);
+  const cut = capped.out.trimEnd().split('\n');
+  assert.equal(cut.length, 4);
+  assert.match(cut[2] ?? '', /└── run prep-1 /);
+  assert.match(cut[3] ?? '', /^\(truncated: the 2 nearest nodes .*--limit/);
 });
 
 test('cairn lineage --json prints the graph; bad input is a clean error', async () => {

@@ -79,6 +79,12 @@ export interface VersionInfo {
   expiresAt: string | null;
   /** For a registry link: the version it links to (its content is that version's). */
   source: LinkSource | null;
+  /**
+   * W&B `historyStep`: the last step with logged history (`run.log`) of the run that first
+   * logged this version, when it logged it; null when that run had logged none. A link shows
+   * its source's.
+   */
+  historyStep: number | null;
 }
 
 export interface LinkSource {
@@ -193,6 +199,8 @@ export interface HealthBody {
  *          downstream forwards (what came of it); default both, depth 10 (edges from the
  *          root), at most MAX_LINEAGE_DEPTH → VALIDATION naming the limit. Unknown REF →
  *          NOT_FOUND. Cycles are safe: each node appears once, at its smallest depth.
+ *          `&limit=N` caps the nodes (default DEFAULT_LINEAGE_NODE_LIMIT, at most
+ *          MAX_LINEAGE_NODE_LIMIT); a capped answer says `truncated: true`.
  *
  * A run whose client stops sending heartbeats for the server's heartbeat timeout (default 5
  * minutes) is reported, and stored, as `crashed`.
@@ -245,6 +253,10 @@ export const LINEAGE_EDGE_CONTRIBUTED_TO = 'ContributedTo';
 export const LINEAGE_EDGE_PRODUCED = 'Produced';
 export const DEFAULT_LINEAGE_DEPTH = 10;
 export const MAX_LINEAGE_DEPTH = 100;
+/** Nodes in one lineage answer: `limit` defaults to this… */
+export const DEFAULT_LINEAGE_NODE_LIMIT = 1_000;
+/** …and may be raised to this (VALIDATION above it, naming the limit). */
+export const MAX_LINEAGE_NODE_LIMIT = 5_000;
 
 export type LineageDirection = 'upstream' | 'downstream' | 'both';
 
@@ -288,6 +300,13 @@ export interface LineageGraph {
   root: string;
   direction: LineageDirection;
   depth: number;
+  /** The node cap this answer was computed with. */
+  limit: number;
+  /**
+   * True when more nodes lie within the depth than the cap: `nodes` holds the `limit` nearest
+   * (breadth first), `edges` only those between returned nodes. Raise `limit` or lower `depth`.
+   */
+  truncated: boolean;
   nodes: LineageNode[];
   edges: LineageEdge[];
 }
@@ -514,4 +533,35 @@ export interface PlacementResult extends CommitResult {
   outcome: 'created' | 'skipped' | 'renamed' | 'replaced' | 'versioned';
   /** For `replaced`: the ids of the versions that were deleted with the old artifact. */
   retired: string[];
+}
+
+// ---- Run history ---------------------------------------------------------------------------
+/*
+ * Run history (W&B `run.log`): one row of metrics per step.
+ *   POST /runs/:id/history   RunLogRequest                       -> RunLogResult
+ *        `step` defaults to the run's current step and may not go below it (VALIDATION);
+ *        the run's step becomes step + 1. A step already logged is a CONFLICT. The metrics
+ *        are a JSON object of at most MAX_RUN_LOG_BYTES serialized.
+ *   GET  /runs/:id/history[?cursor=C][&limit=N]                  -> Page<RunHistoryRow>
+ *        Oldest step first; `limit` default 1000, at most 10000.
+ * When a run logs a version (POST /runs/:id/outputs) for the first time, the version keeps
+ * the run's last logged step as its `historyStep`.
+ */
+export const MAX_RUN_LOG_BYTES = 256 * 1024;
+
+export interface RunLogRequest {
+  step?: number;
+  data: Record<string, unknown>;
+}
+
+export interface RunLogResult {
+  step: number;
+  /** The run's step after this row (step + 1). */
+  nextStep: number;
+}
+
+export interface RunHistoryRow {
+  step: number;
+  data: Record<string, unknown>;
+  createdAt: string;
 }

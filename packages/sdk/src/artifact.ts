@@ -388,6 +388,14 @@ export class Artifact {
   get state(): VersionState {
     return this.info?.state ?? 'PENDING';
   }
+  /**
+   * W&B `historyStep`: the last history step (`run.log`) of the run that first logged this
+   * version, at the time it did; null when that run had logged no history. A link shows its
+   * source's.
+   */
+  get historyStep(): number | null {
+    return this.logged('historyStep').info.historyStep ?? null;
+  }
 
   // ---- registry links ---------------------------------------------------------------------
 
@@ -789,7 +797,9 @@ export class Artifact {
       ? this.update()
       : this.log(options).then(async (a) => {
           const { ctx, info } = this.logged('save()');
-          await recordLogged(ctx, info, this.created === true, options.run);
+          if (await recordLogged(ctx, info, this.created === true, options.run)) {
+            this.info = await ctx.http.json<VersionInfo>('GET', `/versions/${info.id}`);
+          }
           return a;
         });
     return this.saving;

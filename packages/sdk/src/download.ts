@@ -11,6 +11,9 @@ import type { BlobCache } from './cache.js';
 import { BATCH_BLOB_BYTES, fetchBlobs } from './fetch-blobs.js';
 import type { WantedBlob } from './fetch-blobs.js';
 import { hashFile } from './hashing.js';
+import { azureDownload, isAzureBlobUrl } from './object-stores/azure.js';
+import { gcsDownload } from './object-stores/gcs.js';
+import { s3Download } from './object-stores/s3.js';
 import type { HttpClient } from './http.js';
 import { runPool } from './pool.js';
 import { YIELD_EVERY, yieldToLoop } from './prepare.js';
@@ -118,6 +121,18 @@ async function placeReference(
         }
       }
       await placeCopy(src, dest);
+      return true;
+    }
+    if (ref.startsWith('s3://')) {
+      await s3Download(entry, dest);
+      return true;
+    }
+    if (ref.startsWith('gs://')) {
+      await gcsDownload(entry, dest);
+      return true;
+    }
+    if (isAzureBlobUrl(ref)) {
+      await azureDownload(entry, dest);
       return true;
     }
     if (ref.startsWith('http://') || ref.startsWith('https://')) {

@@ -25,6 +25,13 @@ export { DEFAULT_ENTITY, DEFAULT_PROJECT, DEFAULT_URL } from './context.js';
 export { FilesIterator } from './files-iterator.js';
 export type { FilesOptions } from './files-iterator.js';
 export type { ReferenceOptions } from './references.js';
+export { configureObjectStores } from './object-stores/config.js';
+export type {
+  AzureStoreOptions,
+  GcsStoreOptions,
+  ObjectStoreOptions,
+  S3StoreOptions,
+} from './object-stores/config.js';
 export type { UploadStats } from './upload.js';
 export type { DownloadResult } from './download.js';
 export { BlobCache, DEFAULT_CACHE_MAX_BYTES } from './cache.js';

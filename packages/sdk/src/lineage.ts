@@ -12,7 +12,8 @@ import type { ClientContext } from './context.js';
 
 /** Anything that records the versions it logs: a `Run`. */
 export interface OutputRecorder {
-  recordOutput(versionId: string): Promise<void>;
+  /** Records the output; true when the recorder has logged history (a historyStep to show). */
+  recordOutput(versionId: string): Promise<boolean>;
 }
 
 export interface LineageOptions {
@@ -20,6 +21,11 @@ export interface LineageOptions {
   direction?: LineageDirection;
   /** Edges from the root; default 10, at most 100. */
   depth?: number;
+  /**
+   * Most nodes returned (the nearest first); default 1,000, at most 5,000. A graph with more
+   * within the depth comes back with `truncated: true`.
+   */
+  limit?: number;
 }
 
 // W&B keeps one run per process (`wandb.run`); so does Cairn: `cairn.init()` sets it and
@@ -76,7 +82,7 @@ export function fetchLineage(
   options: LineageOptions = {},
 ): Promise<LineageGraph> {
   return ctx.http.json<LineageGraph>('GET', '/lineage', {
-    query: { ref, direction: options.direction, depth: options.depth },
+    query: { ref, direction: options.direction, depth: options.depth, limit: options.limit },
   });
 }
 
@@ -84,17 +90,18 @@ export function fetchLineage(
  * After `artifact.save()` logged a version: the given run, else the active run, records it as
  * an output; with neither, a new version gets an automatic run (job type `auto`) that logs it
  * and finishes, as W&B's `save()` does outside a run. Unchanged content (no new version) made
- * outside a run records nothing: its first logger stays its producer.
+ * outside a run records nothing: its first logger stays its producer. True when the version may
+ * now have a historyStep its VersionInfo does not show yet.
  */
 export async function recordLogged(
   ctx: ClientContext,
   version: VersionInfo,
   created: boolean,
   run?: OutputRecorder,
-): Promise<void> {
+): Promise<boolean> {
   const recorder = run ?? active;
   if (recorder) return recorder.recordOutput(version.id);
-  if (!created) return;
+  if (!created) return false;
   const auto = await createRun(ctx, {
     entity: version.entity,
     project: version.project,
@@ -102,4 +109,5 @@ export async function recordLogged(
   });
   await linkRun(ctx, auto.id, 'outputs', version.id);
   await updateRun(ctx, auto.id, { finish: { exitCode: 0 } });
+  return false;
 }

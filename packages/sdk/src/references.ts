@@ -4,9 +4,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CairnError, ValidationError, joinEntryPath, normalizeEntryPath } from '@cairn/core';
 import type { ManifestEntry } from '@cairn/core';
 import { hashFile } from './hashing.js';
+import { azureReference, isAzureBlobUrl } from './object-stores/azure.js';
+import { DEFAULT_MAX_OBJECTS } from './object-stores/common.js';
+import { gcsReference } from './object-stores/gcs.js';
+import { s3Reference } from './object-stores/s3.js';
 
-/** W&B's default ceiling for directory references. */
-export const DEFAULT_MAX_OBJECTS = 10_000_000;
+export { DEFAULT_MAX_OBJECTS };
 
 export interface ReferenceOptions {
   name?: string;
@@ -128,6 +131,14 @@ export async function resolveReference(
     });
   }
   if (uri.startsWith('file://')) return fileReference(uri, opts);
+  const store = {
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
+    checksum: opts.checksum ?? true,
+    maxObjects: opts.maxObjects ?? DEFAULT_MAX_OBJECTS,
+  };
+  if (uri.startsWith('s3://')) return s3Reference(uri, store);
+  if (uri.startsWith('gs://')) return gcsReference(uri, store);
+  if (isAzureBlobUrl(uri)) return azureReference(uri, store);
   if (uri.startsWith('http://') || uri.startsWith('https://')) return httpReference(uri, opts);
   const m = /^([a-z][a-z0-9+.-]*):/i.exec(uri);
   if (!m)

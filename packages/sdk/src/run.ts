@@ -4,7 +4,11 @@ import {
   formatArtifactRef,
   parseArtifactRef,
   type LineageGraph,
+  type Page,
+  type RunHistoryRow,
   type RunInfo,
+  type RunLogRequest,
+  type RunLogResult,
   type RunState,
   type RunUpdate,
   type VersionInfo,
@@ -59,6 +63,7 @@ export class Run implements OutputRecorder {
   private queue: Promise<unknown> = Promise.resolve();
   private localStep: number;
   private finishing: Promise<RunInfo> | undefined;
+  private logError: unknown;
 
   private constructor(
     private readonly ctx: ClientContext,
@@ -126,7 +131,7 @@ export class Run implements OutputRecorder {
   get finishedAt(): string | null {
     return this.info.finishedAt;
   }
-  /** The history step: how many `log()` calls so far (W&B `run.step`, the artifacts' `historyStep`). */
+  /** The history step (W&B `run.step`): the step the next `log()` row goes to. */
   get step(): number {
     return this.localStep;
   }
@@ -135,11 +140,12 @@ export class Run implements OutputRecorder {
   }
 
   /**
-   * Advances the history step as W&B's `run.log` does (to `step + 1`, or past `options.step`).
-   * The step reaches the server with the next heartbeat and at `finish()`; the metrics
-   * themselves are not stored by Cairn.
+   * Logs one row of metrics at the current step (or at `options.step`, not below it) and
+   * advances the step past it, as W&B's `run.log`. The row is sent in order with the run's
+   * other updates; await the promise to see it stored, or let `finish()` and the next logged
+   * artifact wait for it (a failed row makes `finish()` throw).
    */
-  log(_data: Record<string, unknown> = {}, options: { step?: number } = {}): void {
+  log(data: Record<string, unknown> = {}, options: { step?: number } = {}): Promise<void> {
     if (options.step !== undefined) {
       if (!Number.isSafeInteger(options.step) || options.step < this.localStep) {
         throw new ValidationError(
@@ -149,7 +155,32 @@ export class Run implements OutputRecorder {
       }
       this.localStep = options.step;
     }
+    const body: RunLogRequest = { step: this.localStep, data };
     this.localStep += 1;
+    const sent = this.queue.then(() =>
+      this.ctx.http.json<RunLogResult>('POST', `/runs/${this.id}/history`, { json: body }),
+    );
+    this.queue = sent.catch((err: unknown) => {
+      this.logError ??= err;
+    });
+    return sent.then(() => undefined);
+  }
+
+  /** The run's logged history, oldest step first. */
+  async history(): Promise<RunHistoryRow[]> {
+    await this.queue;
+    const out: RunHistoryRow[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.ctx.http.json<Page<RunHistoryRow>>(
+        'GET',
+        `/runs/${this.id}/history`,
+        { query: { cursor } },
+      );
+      out.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return out;
   }
 
   private send(body: RunUpdate): Promise<RunInfo> {
@@ -236,8 +267,11 @@ export class Run implements OutputRecorder {
     return artifact;
   }
 
-  async recordOutput(versionId: string): Promise<void> {
+  async recordOutput(versionId: string): Promise<boolean> {
+    // The history logged so far decides the version's historyStep: it must be stored first.
+    await this.queue;
     await linkRun(this.ctx, this.id, 'outputs', versionId);
+    return this.localStep > 0;
   }
 
   /** Ends the run: exit code 0 (default) → finished, anything else → failed. Idempotent. */
@@ -249,6 +283,11 @@ export class Run implements OutputRecorder {
         finish: { exitCode: options.exitCode ?? 0 },
         step: this.localStep,
       });
+    }
+    const logError = this.logError;
+    if (logError !== undefined) {
+      this.logError = undefined;
+      return this.finishing.then(() => Promise.reject(logError as Error));
     }
     return this.finishing;
   }

@@ -12,6 +12,7 @@ import { withClientOptions } from './artifact.js';
 interface LineageFlags extends ClientFlags {
   direction?: string;
   depth?: string;
+  limit?: string;
   json?: boolean;
 }
 
@@ -59,6 +60,11 @@ export function renderTree(g: LineageGraph): string {
     };
     walk(g.root, '  ', 0);
   }
+  if (g.truncated) {
+    lines.push(
+      `(truncated: the ${g.nodes.length} nearest nodes of more within depth ${g.depth}; raise --limit, at most 5000, or lower --depth)`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -81,6 +87,14 @@ function parseDepth(value: string | undefined): number | undefined {
   return Number(value);
 }
 
+function parseCount(value: string | undefined, flag: string, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new ValidationError(`${flag} must be ${what}, got ${value}`, { rule: 'lineage.limit' });
+  }
+  return Number(value);
+}
+
 export function lineageCommand(program: Command): void {
   withClientOptions(
     program
@@ -89,15 +103,18 @@ export function lineageCommand(program: Command): void {
         'the lineage of an artifact version ([[entity/]project/]name[:alias]), a run id or an ARN, as a tree',
       )
       .option('--direction <direction>', 'upstream, downstream or both', 'both')
-      .option('--depth <n>', 'edges from the root (at most 100)', '10'),
+      .option('--depth <n>', 'edges from the root (at most 100)', '10')
+      .option('--limit <n>', 'most nodes shown, the nearest first (default 1000, at most 5000)'),
   ).action(
     action(async (ref: string, flags: LineageFlags) => {
       const client = clientFrom(flags);
       const direction = parseDirection(flags.direction);
       const depth = parseDepth(flags.depth);
+      const limit = parseCount(flags.limit, '--limit', 'a whole number of nodes');
       const graph = await client.lineage(ref, {
         ...(direction !== undefined ? { direction } : {}),
         ...(depth !== undefined ? { depth } : {}),
+        ...(limit !== undefined ? { limit } : {}),
       });
       printResult(flags, graph, () => renderTree(graph));
     }),

@@ -56,6 +56,8 @@ export const LineageGraph = Type.Object({
   root: Type.String(),
   direction: Type.String(),
   depth: Type.Integer(),
+  limit: Type.Integer(),
+  truncated: Type.Boolean(),
   nodes: Type.Array(
     Type.Object({
       arn: Type.String(),

@@ -6,7 +6,9 @@ import type {
 } from '@cairn/core';
 import type { FastifyInstance } from 'fastify';
 import type { LineageService } from '../service/lineage-service.js';
+import type { RunHistoryService } from '../service/run-history.js';
 import type { RunService } from '../service/run-service.js';
+import { runHistoryRoutes } from './run-history.js';
 import {
   LineageEdge,
   OpenLineageEvents,
@@ -20,6 +22,7 @@ import { errors } from './schemas.js';
 export interface LineageServices {
   runs: RunService;
   lineage: LineageService;
+  history: RunHistoryService;
 }
 
 const Id = Type.Object({ id: Type.String() });
@@ -100,4 +103,6 @@ export function runRoutes(app: FastifyInstance, s: LineageServices): void {
     },
     async (req) => ({ items: await s.runs.runsOfVersion(req.params.id, req.query.direction) }),
   );
+
+  runHistoryRoutes(app, s.history);
 }

@@ -51,6 +51,7 @@ export const VersionInfo = Type.Object({
     }),
     Type.Null(),
   ]),
+  historyStep: Type.Union([Type.Integer(), Type.Null()]),
 });
 
 export const CollectionInfo = Type.Object({

@@ -17,6 +17,8 @@ export const PACK_TARGET_BYTES = 64 * 1024 * 1024;
 /** Pack frames up to this size are held in memory until their batch is looked up in the index. */
 export const PACK_FRAME_STREAM_BYTES = 1024 * 1024;
 const PRESENCE_BATCH_COUNT = 1000;
+/** How long a writer waits for a collection to finish deleting the old bytes of a key. */
+const REVIVE_WAIT_MS = 30_000;
 const PRESENCE_BATCH_BYTES = 8 * 1024 * 1024;
 
 /** Where a blob stored alone lives: its content address. */
@@ -137,6 +139,8 @@ export class BlobService {
     const hash = new DualHash();
     let packId: string | null = null;
     if (expected !== undefined) {
+      // The key may be retired from an earlier copy: take it back, or wait out a deletion.
+      await this.reviveKey(blobKey(expected));
       await this.store.put(blobKey(expected), verified(source, hash, expected));
     } else {
       packId = newId();
@@ -150,8 +154,41 @@ export class BlobService {
       return info(existing);
     }
     const row: BlobRecord = { sha256: d.sha256, md5: d.md5, size: d.size, packId, offset: 0 };
-    await this.meta.insertBlobs([row], packId, d.size);
+    if (packId !== null) await this.meta.insertBlobs([row], packId, d.size);
+    else {
+      // Indexed only while no collection has claimed the key: a claim made after the revival
+      // above (the object sat unindexed past a grace period) means its bytes may be gone.
+      await this.meta.transaction(async (tx) => {
+        if ((await tx.reviveObjects([blobKey(d.sha256)])).length > 0) {
+          throw new CairnError(
+            'UNAVAILABLE',
+            `blob ${d.sha256} was being deleted by garbage collection while it was stored; send it again`,
+            { sha256: d.sha256 },
+          );
+        }
+        await tx.insertBlobs([row], null, d.size);
+      });
+    }
     return info((await this.meta.getBlob(d.sha256)) ?? row);
+  }
+
+  /**
+   * Takes a stand-alone key out of retirement before its bytes are written again. While a
+   * collection holds a claim on it (it is deleting those bytes) this waits, up to
+   * REVIVE_WAIT_MS, then answers UNAVAILABLE so the client retries.
+   */
+  private async reviveKey(key: string): Promise<void> {
+    const until = Date.now() + REVIVE_WAIT_MS;
+    while ((await this.meta.reviveObjects([key])).length > 0) {
+      if (Date.now() > until) {
+        throw new CairnError(
+          'UNAVAILABLE',
+          `object ${key} is being deleted by garbage collection; send the blob again shortly`,
+          { key },
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /**

@@ -10,6 +10,7 @@ export type { GcReport };
 
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
 const DELETE_CONCURRENCY = 16;
+const FORGET_BATCH = 64;
 
 function keyParts(key: string): { sha: string | null; pack: string | null } {
   const m = /^(blobs|packs)\/[0-9a-f]{2}\/([0-9a-f]+)$/.exec(key);
@@ -124,18 +125,31 @@ export class GcService {
       const { sha, pack } = keyParts(key);
       return { key, standaloneSha: sha, packId: pack };
     });
-    const deletable = await this.meta.releaseRetired(retiredDue);
+    // Claimed in the database first: a writer storing one of these keys again waits for the
+    // claim to end rather than indexing bytes about to go (docs/storage-invariants.md, rule 10).
+    const deletable = await this.meta.releaseRetired(retiredDue, at);
     // Deletes are independent and mostly wait on the store: run a few at a time.
+    // Claims end a few dozen at a time, so a writer waiting on one key is not held until the
+    // whole batch is gone.
     let next = 0;
+    let done: string[] = [];
+    const forget = async () => {
+      const keys = done;
+      done = [];
+      if (keys.length > 0) await this.meta.forgetDeleted(keys);
+    };
     await Promise.all(
       Array.from({ length: Math.min(DELETE_CONCURRENCY, deletable.length) }, async () => {
         while (next < deletable.length) {
           const key = deletable[next++] as string;
           await this.store.delete(key);
           report.objectsDeleted++;
+          done.push(key);
+          if (done.length >= FORGET_BATCH) await forget();
         }
       }),
     );
+    await forget();
     report.durationMs = Date.now() - started;
     return report;
   }

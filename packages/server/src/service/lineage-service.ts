@@ -1,6 +1,8 @@
 import {
   DEFAULT_LINEAGE_DEPTH,
+  DEFAULT_LINEAGE_NODE_LIMIT,
   MAX_LINEAGE_DEPTH,
+  MAX_LINEAGE_NODE_LIMIT,
   NotFoundError,
   ValidationError,
   isId,
@@ -38,6 +40,18 @@ export function parseDepth(value: unknown): number {
     throw new ValidationError(
       `depth must be an integer from 0 to ${MAX_LINEAGE_DEPTH} (the limit), got ${JSON.stringify(value)}`,
       { rule: 'lineage.depth', limit: MAX_LINEAGE_DEPTH },
+    );
+  }
+  return n;
+}
+
+export function parseNodeLimit(value: unknown): number {
+  if (value === undefined || value === '') return DEFAULT_LINEAGE_NODE_LIMIT;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LINEAGE_NODE_LIMIT) {
+    throw new ValidationError(
+      `limit must be an integer from 1 to ${MAX_LINEAGE_NODE_LIMIT} nodes (the maximum), got ${JSON.stringify(value)}`,
+      { rule: 'lineage.limit', limit: MAX_LINEAGE_NODE_LIMIT },
     );
   }
   return n;
@@ -83,11 +97,17 @@ export class LineageService {
     return this.o.arns.version(await this.o.resolveVersion(ref));
   }
 
-  async graph(ref: string, direction: unknown, depth: unknown): Promise<LineageGraph> {
+  async graph(
+    ref: string,
+    direction: unknown,
+    depth: unknown,
+    nodeLimit?: unknown,
+  ): Promise<LineageGraph> {
     const dir = parseDirection(direction);
     const d = parseDepth(depth);
+    const limit = parseNodeLimit(nodeLimit);
     const root = await this.rootArn(ref);
-    const walked = await this.store.walk(root, DIRECTIONS[dir], d);
+    const walked = await this.store.walk(root, DIRECTIONS[dir], d, limit);
     const parsed = walked.nodes.map((n) => ({ ...n, p: this.o.arns.parse(n.arn) }));
     const versionIds = parsed.flatMap((n) => (n.p?.kind === 'artifact' ? [n.p.id] : []));
     const runIds = parsed.flatMap((n) => (n.p?.kind === 'action' && isId(n.p.id) ? [n.p.id] : []));
@@ -105,7 +125,15 @@ export class LineageService {
       const kind = n.p?.kind === 'context' || n.p?.kind === 'action' ? n.p.kind : 'other';
       return { arn: n.arn, kind, id, depth: n.depth, label: id };
     });
-    return { root, direction: dir, depth: d, nodes, edges: walked.edges };
+    return {
+      root,
+      direction: dir,
+      depth: d,
+      limit,
+      truncated: walked.truncated,
+      nodes,
+      edges: walked.edges,
+    };
   }
 
   async openLineage(runId: string): Promise<OpenLineageEvents> {

@@ -6,6 +6,7 @@ import { KyselyLineageStore } from '../store/meta/kysely-lineage-store.js';
 import type { Database } from '../store/meta/schema.js';
 import { LineageService } from './lineage-service.js';
 import { NodeArns } from './run-arns.js';
+import { RunHistoryService } from './run-history.js';
 import { RunService } from './run-service.js';
 import type { VersionService } from './version-service.js';
 
@@ -33,5 +34,6 @@ export function createLineageServices(
     Math.min(o.heartbeatTimeoutMs, MAX_SWEEP_INTERVAL_MS),
   );
   timer.unref();
-  return { runs, lineage, stop: () => clearInterval(timer) };
+  const history = new RunHistoryService(store, runs);
+  return { runs, lineage, history, stop: () => clearInterval(timer) };
 }

@@ -173,6 +173,18 @@ export class RunService {
     return this.info({ ...run, ...patch });
   }
 
+  /** A run that may still change (not finished or failed), as stored; NOT_FOUND otherwise. */
+  async openRecord(id: string, what: string): Promise<RunRecord> {
+    const run = await this.record(id);
+    this.assertNotEnded(run, what);
+    return run;
+  }
+
+  /** Throws NOT_FOUND unless the run exists. */
+  async assertExists(id: string): Promise<void> {
+    await this.record(id);
+  }
+
   private assertNotEnded(run: RunRecord, what: string): void {
     if (run.state === 'finished' || run.state === 'failed') {
       throw new ConflictError(
@@ -206,26 +218,52 @@ export class RunService {
         ? { source: versionArn, dest: runArn, type: LINEAGE_EDGE_CONTRIBUTED_TO, createdAt: at }
         : { source: runArn, dest: versionArn, type: LINEAGE_EDGE_PRODUCED, createdAt: at };
     const stored = await this.store.insertEdge(edge);
+    if (role === 'output') {
+      // W&B historyStep: where the run's history stood when it (first) logged the version.
+      const step = await this.store.lastHistoryStep(id);
+      if (step !== null) await this.store.setHistoryStepIfUnset(versionId, step);
+    }
     if (run.state === 'crashed') {
       await this.store.updateRun(id, { state: 'running', finishedAt: null, heartbeatAt: at });
     }
     return stored;
   }
 
-  /** Runs that logged (`producer`) or used (`consumers`) a version, in edge order. */
+  /**
+   * Runs that logged (`producer`) or used (`consumers`) a version, as W&B answers for links:
+   * a link was logged by its source's logger, and the users of a version (or of a link) are
+   * the runs that used the source or any of its links, in the order they did, each once.
+   */
   async runsOfVersion(versionId: string, direction: RunsDirection): Promise<RunInfo[]> {
-    if (!isId(versionId) || (await this.store.versionNodes([versionId])).length === 0) {
+    const family = isId(versionId) ? await this.store.linkFamily(versionId) : [];
+    const [source] = family;
+    if (source === undefined) {
       throw new NotFoundError(`artifact version ${versionId} does not exist`, { id: versionId });
     }
-    const arn = this.o.arns.version(versionId);
-    const edges =
-      direction === 'producer'
-        ? (await this.store.edgesInto(arn, LINEAGE_EDGE_PRODUCED)).map((e) => e.source)
-        : (await this.store.edgesOutOf(arn, LINEAGE_EDGE_CONTRIBUTED_TO)).map((e) => e.dest);
-    const ids = edges.flatMap((a) => {
-      const p = this.o.arns.parse(a);
-      return p?.kind === 'action' && isId(p.id) ? [p.id] : [];
-    });
+    let edges: { arn: string; at: string }[];
+    if (direction === 'producer') {
+      edges = (await this.store.edgesInto(this.o.arns.version(source), LINEAGE_EDGE_PRODUCED)).map(
+        (e) => ({ arn: e.source, at: e.createdAt }),
+      );
+    } else {
+      edges = [];
+      for (const id of family) {
+        const out = await this.store.edgesOutOf(
+          this.o.arns.version(id),
+          LINEAGE_EDGE_CONTRIBUTED_TO,
+        );
+        edges.push(...out.map((e) => ({ arn: e.dest, at: e.createdAt })));
+      }
+      edges.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    }
+    const ids = [
+      ...new Set(
+        edges.flatMap((e) => {
+          const p = this.o.arns.parse(e.arn);
+          return p?.kind === 'action' && isId(p.id) ? [p.id] : [];
+        }),
+      ),
+    ];
     const byId = new Map((await this.records(ids)).map((r) => [r.id, r]));
     return ids.flatMap((i) => {
       const r = byId.get(i);

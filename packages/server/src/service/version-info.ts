@@ -39,15 +39,23 @@ export async function versionInfo(
     ...(v.sourceVersionId !== null
       ? { ttlMs: null, ttlInherited: false, expiresAt: null }
       : ttlOf(v, c.projectTtlMs)),
-    source: v.sourceVersionId === null ? null : await linkSource(meta, v.sourceVersionId),
+    ...(await linkSource(meta, v)),
   };
 }
 
-async function linkSource(meta: MetaStore, id: string): Promise<LinkSource | null> {
-  const v = await meta.getVersion(id);
-  const c = v && (await meta.getCollection(v.collectionId));
-  if (!v || !c) return null;
-  return { id: v.id, entity: c.entity, project: c.project, collection: c.name, index: v.idx };
+/** A link shows its source: the source's identity, and the step at which it was logged. */
+async function linkSource(
+  meta: MetaStore,
+  v: VersionRecord,
+): Promise<{ source: LinkSource | null; historyStep: number | null }> {
+  if (v.sourceVersionId === null) return { source: null, historyStep: v.historyStep };
+  const s = await meta.getVersion(v.sourceVersionId);
+  const c = s && (await meta.getCollection(s.collectionId));
+  if (!s || !c) return { source: null, historyStep: null };
+  return {
+    source: { id: s.id, entity: c.entity, project: c.project, collection: c.name, index: s.idx },
+    historyStep: s.historyStep,
+  };
 }
 
 /** The policy in force for a version: its own, or its project's default. */

@@ -2,12 +2,14 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { LineageArtifact, RunState } from '@cairn/core';
 import type {
   EdgeRecord,
+  HistoryRecord,
   LineageStore,
   RunPatch,
   RunRecord,
   WalkDirection,
   WalkResult,
 } from './lineage-store.js';
+import { isPostgres } from './dialect.js';
 import type { RunTables } from './run-schema.js';
 import { codePointOrder } from './dialect.js';
 import type { Database } from './schema.js';
@@ -47,7 +49,7 @@ function toEdge(r: { source_arn: string; dest_arn: string; type: string; created
 }
 
 interface WalkRow {
-  row_kind: 'node' | 'edge';
+  row_kind: 'node' | 'rows' | 'edge';
   a: string;
   b: string | null;
   type: string | null;
@@ -188,50 +190,81 @@ export class KyselyLineageStore implements LineageStore {
 
   /**
    * `walk` carries (node, depth, direction); UNION drops repeated rows, so a cycle adds at most
-   * one row per node and depth and the depth bound ends the recursion. `reached` keeps each
-   * node's smallest depth; the edges are those leaving a reached node inside the bound.
+   * one row per node and depth and the depth bound ends the recursion. The walk is breadth
+   * first on both dialects (SQLite's queue, PostgreSQL's working table), and it stops after
+   * `rowCap` rows: SQLite through a LIMIT on the recursive select, PostgreSQL by reading only
+   * that many rows of it (its recursive CTEs run only as far as they are read). So the work is
+   * bounded by the node limit, not by the graph. `nodes` keeps each node's smallest depth, the
+   * nearest `nodeLimit + 1` of them (one more tells a cut answer); `edges` are those between
+   * kept nodes (the induced subgraph).
    */
-  async walk(root: string, directions: WalkDirection[], depth: number): Promise<WalkResult> {
+  async walk(
+    root: string,
+    directions: WalkDirection[],
+    depth: number,
+    nodeLimit: number,
+  ): Promise<WalkResult> {
+    // Room for nodes met again at a larger depth, or in the other direction.
+    const rowCap = nodeLimit * 2 * directions.length + 1;
     const seeds = sql.join(
       directions.map((d) => sql`select ${root} as arn, 0 as depth, ${d} as dir`),
       sql` union `,
     );
+    const pg = isPostgres(this.db);
+    // One direction joins on one index; both need the OR (each row then searches two).
+    const [only] = directions;
+    const step =
+      directions.length > 1
+        ? sql`select case when w.dir = 'u' then a.source_arn else a.dest_arn end, w.depth + 1, w.dir
+          from walk w join associations a
+            on (w.dir = 'u' and a.dest_arn = w.arn) or (w.dir = 'd' and a.source_arn = w.arn)`
+        : only === 'u'
+          ? sql`select a.source_arn, w.depth + 1, w.dir
+            from walk w join associations a on a.dest_arn = w.arn`
+          : sql`select a.dest_arn, w.depth + 1, w.dir
+            from walk w join associations a on a.source_arn = w.arn`;
     const { rows } = await sql<WalkRow>`
       with recursive walk(arn, depth, dir) as (
         ${seeds}
         union
-        select case when w.dir = 'u' then a.source_arn else a.dest_arn end, w.depth + 1, w.dir
-        from walk w
-        join associations a
-          on (w.dir = 'u' and a.dest_arn = w.arn) or (w.dir = 'd' and a.source_arn = w.arn)
+        ${step}
         where w.depth < ${depth}
+        ${pg ? sql`` : sql`limit ${rowCap}`}
       ),
-      reached as (select arn, dir, min(depth) as depth from walk group by arn, dir)
-      select 'node' as row_kind, arn as a, null as b, null as type, null as created_at,
-             min(depth) as depth
-      from reached group by arn
+      capped as materialized (select arn, depth from walk limit ${rowCap}),
+      nodes as materialized (
+        select arn, min(depth) as depth from capped group by arn
+        order by min(depth) limit ${nodeLimit + 1}
+      )
+      select 'node' as row_kind, arn as a, null as b, null as type, null as created_at, depth
+      from nodes
       union all
-      select 'edge', a.source_arn, a.dest_arn, a.type, a.created_at, r.depth + 1
-      from reached r
-      join associations a
-        on (r.dir = 'u' and a.dest_arn = r.arn) or (r.dir = 'd' and a.source_arn = r.arn)
-      where r.depth < ${depth}
+      select 'rows', '', null, null, null, count(*) from capped
+      union all
+      select 'edge', a.source_arn, a.dest_arn, a.type, a.created_at, 0
+      from associations a
+      where a.source_arn in (select arn from nodes)
     `.execute(this.db);
-    const nodes: WalkResult['nodes'] = [];
-    const edges = new Map<string, EdgeRecord>();
+    let nodes: WalkResult['nodes'] = [];
+    let walkedRows = 0;
+    const edges: EdgeRecord[] = [];
     for (const r of rows) {
       if (r.row_kind === 'node') nodes.push({ arn: r.a, depth: Number(r.depth) });
+      else if (r.row_kind === 'rows') walkedRows = Number(r.depth);
       else if (r.b !== null) {
-        edges.set(`${r.a}\n${r.b}`, {
-          source: r.a,
-          dest: r.b,
-          type: r.type ?? '',
-          createdAt: r.created_at ?? '',
-        });
+        edges.push({ source: r.a, dest: r.b, type: r.type ?? '', createdAt: r.created_at ?? '' });
       }
     }
-    nodes.sort((x, y) => x.depth - y.depth || x.arn.localeCompare(y.arn));
-    return { nodes, edges: [...edges.values()] };
+    nodes.sort((x, y) => x.depth - y.depth || (x.arn < y.arn ? -1 : x.arn > y.arn ? 1 : 0));
+    // The cap reached: more nodes may lie within the depth. Keep the nearest ones.
+    const truncated = walkedRows >= rowCap || nodes.length > nodeLimit;
+    if (nodes.length > nodeLimit) nodes = nodes.slice(0, nodeLimit);
+    // Edges leave kept nodes: written as IN, so the planner looks each node up in the index
+    // (as a join it may scan every edge and probe the unindexed CTE). Those whose other end
+    // was kept stay.
+    const kept = new Set(nodes.map((n) => n.arn));
+    const inside = edges.filter((e) => kept.has(e.dest) && kept.has(e.source));
+    return { nodes, edges: inside, truncated };
   }
 
   async versionNodes(ids: string[]): Promise<LineageArtifact[]> {
@@ -279,5 +312,70 @@ export class KyselyLineageStore implements LineageStore {
       .where('state', '=', 'COMMITTED')
       .executeTakeFirst();
     return r !== undefined;
+  }
+
+  async insertHistory(runId: string, row: HistoryRecord): Promise<boolean> {
+    const r = await this.db
+      .insertInto('run_history')
+      .values({
+        run_id: runId,
+        step: row.step,
+        data: JSON.stringify(row.data),
+        created_at: row.createdAt,
+      })
+      .onConflict((oc) => oc.columns(['run_id', 'step']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async history(
+    runId: string,
+    afterStep: number | undefined,
+    limit: number,
+  ): Promise<HistoryRecord[]> {
+    let q = this.db.selectFrom('run_history').selectAll().where('run_id', '=', runId);
+    if (afterStep !== undefined) q = q.where('step', '>', afterStep);
+    const rows = await q.orderBy('step').limit(limit).execute();
+    return rows.map((r) => ({
+      step: Number(r.step),
+      data: JSON.parse(r.data) as Record<string, unknown>,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async lastHistoryStep(runId: string): Promise<number | null> {
+    const r = await this.db
+      .selectFrom('run_history')
+      .select((eb) => eb.fn.max('step').as('step'))
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
+    return r?.step === null || r?.step === undefined ? null : Number(r.step);
+  }
+
+  async setHistoryStepIfUnset(versionId: string, step: number): Promise<void> {
+    await this.db
+      .updateTable('versions')
+      .set({ history_step: step })
+      .where('id', '=', versionId)
+      .where('history_step', 'is', null)
+      .execute();
+  }
+
+  async linkFamily(versionId: string): Promise<string[]> {
+    const v = await this.db
+      .selectFrom('versions')
+      .select(['id', 'source_version_id'])
+      .where('id', '=', versionId)
+      .executeTakeFirst();
+    if (!v) return [];
+    const source = v.source_version_id ?? v.id;
+    const links = await this.db
+      .selectFrom('versions')
+      .select('id')
+      .where('source_version_id', '=', source)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return [source, ...links.map((l) => l.id)];
   }
 }

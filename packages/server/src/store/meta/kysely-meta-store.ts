@@ -62,6 +62,7 @@ function toVersion(r: Selectable<Database['versions']>): VersionRecord {
     updatedAt: r.updated_at,
     ttlMs: Number(r.ttl_inherit) === 1 ? 'inherit' : r.ttl_ms === null ? null : Number(r.ttl_ms),
     sourceVersionId: r.source_version_id,
+    historyStep: r.history_step === null ? null : Number(r.history_step),
   };
 }
 
@@ -735,28 +736,80 @@ export class KyselyMetaStore implements MetaStore {
 
   async releaseRetired(
     keys: { key: string; standaloneSha: string | null; packId: string | null }[],
+    at: string,
   ): Promise<string[]> {
     return this.transaction(async (tx) => {
       const store = tx as KyselyMetaStore;
       const out: string[] = [];
       for (const part of chunks(keys)) {
-        await store.db
-          .deleteFrom('retired_objects')
-          .where(
-            'key',
-            'in',
-            part.map((k) => k.key),
-          )
-          .execute();
         const shas = part.flatMap((k) => (k.standaloneSha === null ? [] : [k.standaloneSha]));
         const packs = part.flatMap((k) => (k.packId === null ? [] : [k.packId]));
         const indexed = await store.indexedStandalone(shas);
         const known = await store.knownPacks(packs);
-        for (const k of part) {
-          if (k.standaloneSha !== null && indexed.has(k.standaloneSha)) continue;
-          if (k.packId !== null && known.has(k.packId)) continue;
-          out.push(k.key);
+        const named = part.filter(
+          (k) =>
+            (k.standaloneSha !== null && indexed.has(k.standaloneSha)) ||
+            (k.packId !== null && known.has(k.packId)),
+        );
+        if (named.length > 0) {
+          await store.db
+            .deleteFrom('retired_objects')
+            .where(
+              'key',
+              'in',
+              named.map((k) => k.key),
+            )
+            .where('deleting_since', 'is', null)
+            .execute();
         }
+        const unnamed = part.filter((k) => !named.includes(k)).map((k) => k.key);
+        if (unnamed.length === 0) continue;
+        // The claim is the row a reviving writer deletes: whichever commits first wins it.
+        const claimed = await store.db
+          .updateTable('retired_objects')
+          .set({ deleting_since: at })
+          .where('key', 'in', unnamed)
+          .where('deleting_since', 'is', null)
+          .returning('key')
+          .execute();
+        const stale = await store.db
+          .selectFrom('retired_objects')
+          .select('key')
+          .where('key', 'in', unnamed)
+          .where('deleting_since', '<', at)
+          .execute();
+        out.push(...claimed.map((r) => r.key), ...stale.map((r) => r.key));
+      }
+      return [...new Set(out)];
+    });
+  }
+
+  async forgetDeleted(keys: string[]): Promise<void> {
+    for (const part of chunks(keys)) {
+      await this.db
+        .deleteFrom('retired_objects')
+        .where('key', 'in', part)
+        .where('deleting_since', 'is not', null)
+        .execute();
+    }
+  }
+
+  async reviveObjects(keys: string[]): Promise<string[]> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyMetaStore).db;
+      const out: string[] = [];
+      for (const part of chunks(keys)) {
+        await db
+          .deleteFrom('retired_objects')
+          .where('key', 'in', part)
+          .where('deleting_since', 'is', null)
+          .execute();
+        const claimed = await db
+          .selectFrom('retired_objects')
+          .select('key')
+          .where('key', 'in', part)
+          .execute();
+        out.push(...claimed.map((r) => r.key));
       }
       return out;
     });

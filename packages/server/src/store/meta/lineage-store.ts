@@ -36,8 +36,10 @@ export type WalkDirection = 'u' | 'd';
 export interface WalkResult {
   /** Every node reached, the root included, at its smallest depth. */
   nodes: { arn: string; depth: number }[];
-  /** Every edge traversed (deduplicated). */
+  /** Every edge traversed between returned nodes (deduplicated). */
   edges: EdgeRecord[];
+  /** True when the node cap cut the walk: more nodes lie within the depth. */
+  truncated: boolean;
 }
 
 export interface LineageStore {
@@ -59,11 +61,40 @@ export interface LineageStore {
   edgesOutOf(source: string, type: string): Promise<EdgeRecord[]>;
   /** Whether any edge touches the node. */
   hasEdges(arn: string): Promise<boolean>;
-  /** One recursive query: nodes and edges within `depth` edges of `root`. Safe on cycles. */
-  walk(root: string, directions: WalkDirection[], depth: number): Promise<WalkResult>;
+  /**
+   * One recursive query: nodes and edges within `depth` edges of `root`, at most `nodeLimit`
+   * nodes (the nearest), with work bounded by that limit. Safe on cycles.
+   */
+  walk(
+    root: string,
+    directions: WalkDirection[],
+    depth: number,
+    nodeLimit: number,
+  ): Promise<WalkResult>;
 
   /** Versions as lineage nodes, deleted ones included (their state says so). */
   versionNodes(ids: string[]): Promise<LineageArtifact[]>;
   /** Whether a committed (not deleted) version has this id. */
   isLiveVersion(id: string): Promise<boolean>;
+
+  /**
+   * A version's registry family: its source (itself when it is no link) first, then every
+   * link of that source, unlinked ones included (a run that used a link still used it).
+   */
+  linkFamily(versionId: string): Promise<string[]>;
+
+  /** Stores one history row; false when the run already has a row at that step. */
+  insertHistory(runId: string, row: HistoryRecord): Promise<boolean>;
+  /** History rows after `afterStep` (or from the start), oldest first, at most `limit`. */
+  history(runId: string, afterStep: number | undefined, limit: number): Promise<HistoryRecord[]>;
+  /** The run's largest logged step, or null. */
+  lastHistoryStep(runId: string): Promise<number | null>;
+  /** Sets a version's historyStep unless it has one (its first logger's stays). */
+  setHistoryStepIfUnset(versionId: string, step: number): Promise<void>;
+}
+
+export interface HistoryRecord {
+  step: number;
+  data: Record<string, unknown>;
+  createdAt: string;
 }

@@ -48,6 +48,8 @@ export interface VersionRecord {
   ttlMs: number | null | 'inherit';
   /** For a registry link: the version it links to (whose content it shows); else null. */
   sourceVersionId: string | null;
+  /** The history step of the run that first logged it (W&B `historyStep`), or null. */
+  historyStep: number | null;
 }
 
 export interface EntryRecord {
@@ -79,7 +81,10 @@ export interface UploadRecord {
   expiresAt: string;
 }
 
-export interface NewVersion extends Omit<VersionRecord, 'state' | 'sourceVersionId'> {
+export interface NewVersion extends Omit<
+  VersionRecord,
+  'state' | 'sourceVersionId' | 'historyStep'
+> {
   sourceVersionId?: string | null;
   entries: EntryRecord[];
 }
@@ -199,12 +204,22 @@ export interface MetaStore {
   retireObjects(keys: string[], at: string): Promise<void>;
   retiredObjects(before: string): Promise<string[]>;
   /**
-   * Drops the retirement of these keys in one transaction and returns those whose bytes may be
-   * deleted: the ones no index row (a blob stored alone under it, a pack row) names again.
+   * In one transaction: keys an index row (a blob stored alone under it, a pack row) names
+   * again leave retirement; the others are claimed for deletion (`deleting_since = at`) and
+   * returned, with keys an earlier collection claimed and never finished. The caller deletes
+   * their bytes, then calls `forgetDeleted`.
    */
   releaseRetired(
     keys: { key: string; standaloneSha: string | null; packId: string | null }[],
+    at: string,
   ): Promise<string[]>;
+  /** Ends the claims of keys whose bytes are now deleted. */
+  forgetDeleted(keys: string[]): Promise<void>;
+  /**
+   * Takes keys out of retirement for a writer about to store them again, unless a collection
+   * has claimed them: those are returned (their bytes are being deleted; wait and retry).
+   */
+  reviveObjects(keys: string[]): Promise<string[]>;
   /** Whether any blob row or pack row names these (for the orphan scan). */
   indexedStandalone(sha256s: string[]): Promise<Set<string>>;
   knownPacks(packIds: string[]): Promise<Set<string>>;

@@ -15,4 +15,6 @@ export type RunTables = {
     created_at: string;
     finished_at: string | null;
   };
+  /** Migration 011. */
+  run_history: { run_id: string; step: number; data: string; created_at: string };
 };

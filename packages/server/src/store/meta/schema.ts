@@ -35,6 +35,8 @@ export interface Database {
     ttl_ms: number | null;
     ttl_inherit: number;
     source_version_id: string | null;
+    /** Migration 011: the logging run's history step (W&B historyStep), or null. */
+    history_step: number | null;
   };
   aliases: { collection_id: number; alias: string; version_id: string };
   tags: { version_id: string; tag: string };
@@ -57,7 +59,8 @@ export interface Database {
     created_at: string;
   };
   packs: { id: string; size: number; created_at: string };
-  retired_objects: { key: string; retired_at: string };
+  /** `deleting_since`: migration 011, when a collection claimed the key for deletion. */
+  retired_objects: { key: string; retired_at: string; deleting_since: string | null };
   uploads: {
     id: string;
     entity: string;

@@ -6,6 +6,7 @@ import * as m005 from './005_gc.js';
 import * as m006 from './006_ttl.js';
 import * as m007 from './007_links.js';
 import * as m008 from './008_tag_order.js';
+import * as m011 from './011_run_history.js';
 import * as m012 from './012_sagemaker_paging.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '006_ttl': m006,
   '007_links': m007,
   '008_tag_order': m008,
+  '011_run_history': m011,
   '012_sagemaker_paging': m012,
 };
 
