@@ -210,6 +210,7 @@ for (const backend of backends) {
         updatedAt: v.updatedAt,
         ttlMs: 'inherit',
         sourceVersionId: null,
+        historyStep: null,
       });
       await store.updateVersion(v.id, { ttlMs: 60_000, description: null, metadata: {} });
       const patched = await store.getVersion(v.id);
