@@ -101,9 +101,12 @@ export class GcService {
       }
     }
     const indexed = await this.meta.indexedStandalone(standalone);
+    // A blob an upload has pinned may be between its bytes landing and its index row (a slow
+    // PUT to an object store): not an orphan while the pin lasts.
+    const pinned = await this.meta.pinnedByUploads(standalone.filter((s) => !indexed.has(s)));
     const known = await this.meta.knownPacks(packs);
     const orphans = [
-      ...standalone.filter((s) => !indexed.has(s)).map(blobKey),
+      ...standalone.filter((s) => !indexed.has(s) && !pinned.has(s)).map(blobKey),
       ...packs.filter((p) => !known.has(p)).map(packKey),
     ];
     await this.meta.retireObjects(orphans, at);

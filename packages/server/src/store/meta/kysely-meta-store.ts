@@ -829,6 +829,20 @@ export class KyselyMetaStore implements MetaStore {
     return out;
   }
 
+  async pinnedByUploads(sha256s: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks(sha256s)) {
+      const rows = await this.db
+        .selectFrom('upload_blobs')
+        .select('sha256')
+        .distinct()
+        .where('sha256', 'in', part)
+        .execute();
+      for (const r of rows) out.add(r.sha256);
+    }
+    return out;
+  }
+
   async knownPacks(packIds: string[]): Promise<Set<string>> {
     const out = new Set<string>();
     for (const part of chunks(packIds)) {

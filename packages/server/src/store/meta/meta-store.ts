@@ -222,5 +222,7 @@ export interface MetaStore {
   reviveObjects(keys: string[]): Promise<string[]>;
   /** Whether any blob row or pack row names these (for the orphan scan). */
   indexedStandalone(sha256s: string[]): Promise<Set<string>>;
+  /** Which of these blobs an upload in progress has pinned (its bytes may be arriving now). */
+  pinnedByUploads(sha256s: string[]): Promise<Set<string>>;
   knownPacks(packIds: string[]): Promise<Set<string>>;
 }
