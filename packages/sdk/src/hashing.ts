@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { OffThreadMd5 } from './off-thread-md5.js';
 
 /** Both digests Cairn needs: base64 MD5 (W&B's entry digest) and hex SHA-256 (the blob address). */
 export interface FileHashes {
@@ -35,12 +36,32 @@ export class DualHasher {
 }
 
 export const HASH_CHUNK_BYTES = 1 << 20;
+/** From this size on, MD5 runs on a worker thread beside SHA-256 (worth its messages). */
+export const PARALLEL_HASH_BYTES = 16 << 20;
 
-/** Streams a file through both hashes in one pass, never holding more than one chunk. */
-export async function hashFile(path: string): Promise<FileHashes> {
-  const hasher = new DualHasher();
-  for await (const chunk of createReadStream(path, { highWaterMark: HASH_CHUNK_BYTES })) {
-    hasher.update(chunk as Buffer);
+/**
+ * Streams a file through both hashes in one pass, never holding more than a few chunks. A file
+ * of `sizeHint` ≥ PARALLEL_HASH_BYTES has its MD5 computed on a worker thread meanwhile.
+ */
+export async function hashFile(path: string, sizeHint = 0): Promise<FileHashes> {
+  const stream = createReadStream(path, { highWaterMark: HASH_CHUNK_BYTES });
+  if (sizeHint < PARALLEL_HASH_BYTES) {
+    const hasher = new DualHasher();
+    for await (const chunk of stream) hasher.update(chunk as Buffer);
+    return hasher.digest();
   }
-  return hasher.digest();
+  const md5 = new OffThreadMd5();
+  try {
+    const sha = createHash('sha256');
+    let size = 0;
+    for await (const chunk of stream) {
+      sha.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      await md5.update(chunk as Buffer);
+    }
+    return { md5: await md5.digest(), sha256: sha.digest('hex'), size };
+  } finally {
+    md5.abort();
+    stream.destroy();
+  }
 }

@@ -106,7 +106,7 @@ export async function prepareFiles(
       throw vanished(item);
     });
     const started = nowNs();
-    const hashes = await hashFile(item.localPath);
+    const hashes = await hashFile(item.localPath, Number(before.size));
     const after = checkUnchanged(item, before, hashes);
     statCache.record(item.localPath, after, hashes, started);
     out[index] = { item, hashes, stat: after };

@@ -49,7 +49,8 @@ test('blob cache checks SHA-256, stores read-only, evicts least recently used pa
     const w = await cache.writer(shas[i] as string);
     await w.write(blobs[i] as Buffer);
     await w.commit();
-    const old = new Date(Date.now() - (10 - i) * 1000);
+    // Minutes old: use times fresher than USE_TIME_GRAIN_MS are not refreshed.
+    const old = new Date(Date.now() - (10 - i) * 60_000);
     await utimes(cache.pathOf(shas[i] as string), old, old);
   }
   assert.equal((await stat(cache.pathOf(shas[0] as string))).mode & 0o777, 0o444);
