@@ -626,8 +626,12 @@ export class Artifact {
   private async loggedEntries(): Promise<ManifestEntry[]> {
     if (!this.entries) {
       const { ctx, info } = this.logged('manifest');
-      const body = await ctx.http.json<ManifestBody>('GET', `/versions/${info.id}/manifest`);
-      this.entries = validateEntries(body.entries);
+      const cached = ctx.manifests.read(info.id);
+      const raw =
+        cached ??
+        (await ctx.http.json<ManifestBody>('GET', `/versions/${info.id}/manifest`)).entries;
+      this.entries = validateEntries(raw as ManifestEntry[]);
+      if (!cached) ctx.manifests.write(info.id, this.entries);
     }
     return this.entries;
   }

@@ -157,3 +157,41 @@ test('small blobs are cached in a few pack files; a torn pack is dropped and ref
   await third.download({ root: await env.dir() });
   assert.equal(third.lastDownload?.fetched, 0);
 });
+
+test('a version fetched once is downloaded again without asking for its manifest', async () => {
+  const proxy = await countingProxy();
+  try {
+    const writer = await env.client();
+    const src = await env.dir();
+    await writeTree(src, { 'a.txt': 'a', 'b/c.txt': 'c' });
+    const a = new Artifact({ name: 'manifest-cached', type: 'dataset' });
+    await a.addDir(src);
+    await writer.save(a);
+    const cacheDir = await env.dir();
+    const manifestGets = (): number =>
+      proxy.seen.filter((r) => r.startsWith('GET /api/v1/versions/') && r.endsWith('/manifest'))
+        .length;
+    const first = await (
+      await env.client({ url: proxy.url, cacheDir })
+    ).artifact('manifest-cached');
+    await first.verify(await first.download({ root: await env.dir() }));
+    assert.equal(manifestGets(), 1);
+    const second = await (
+      await env.client({ url: proxy.url, cacheDir })
+    ).artifact('manifest-cached');
+    const root = await second.download({ root: await env.dir() });
+    await second.verify(root);
+    assert.equal(manifestGets(), 1, 'the cached manifest served the second download');
+    assert.equal(second.lastDownload?.fetched, 0);
+    // A cache file that is not a manifest is ignored: fetched again.
+    for (const n of await readdir(join(cacheDir, 'manifests')))
+      await writeFile(join(cacheDir, 'manifests', n), '{"not": "entries"}');
+    const third = await (
+      await env.client({ url: proxy.url, cacheDir })
+    ).artifact('manifest-cached');
+    await third.verify(await third.download({ root: await env.dir() }));
+    assert.equal(manifestGets(), 2);
+  } finally {
+    await proxy.close();
+  }
+});
