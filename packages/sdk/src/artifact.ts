@@ -51,6 +51,7 @@ import { resolveReference } from './references.js';
 import { Run } from './run.js';
 import type { ReferenceOptions } from './references.js';
 import { compareUtf16AsCodePoints, fetchLatest, sameAsLatest, uploadAndCommit } from './upload.js';
+import { EarlyUploads } from './early-upload.js';
 import type { ProgressListener } from './progress.js';
 import type { UploadStats } from './upload.js';
 
@@ -713,16 +714,21 @@ export class Artifact {
     const metadata = validateMetadata(this._metadata);
     const wasFinalized = this.finalized;
     this.finalized = true;
+    const target = { entity, project, collection: this._collection, type: this._type };
+    // Full batches of freshly hashed small files are sent while the rest is still hashed.
+    const early = new EarlyUploads(ctx.http, target);
     try {
-      const target = { entity, project, collection: this._collection, type: this._type };
       // Asked while hashing; the result is only used if nothing failed.
       const latest = fetchLatest(ctx.http, target).then(
         (v) => ({ v }),
         (err: unknown) => ({ err }),
       );
       const items = [...this.items.values()];
-      const prepared = await prepareFiles(items, ctx.statCache, true, options.onProgress);
+      const prepared = await prepareFiles(items, ctx.statCache, true, options.onProgress, (p) =>
+        early.offer(p),
+      );
       await ctx.statCache.save();
+      await early.settle();
       const others = items.flatMap((i) => (i.kind === 'entry' ? [i.entry] : []));
       // Pre-sorted with a cheap comparator, so validateEntries' code-point sort has little to do.
       const entries = validateEntries(
@@ -749,16 +755,26 @@ export class Artifact {
         tags,
         entries,
       };
+      // What the early batches covered is pinned by their sessions and stored already.
+      const rest =
+        early.covered.size === 0
+          ? prepared
+          : prepared.filter((p) => !early.covered.has(p.hashes.sha256));
       const { result, stats } = await uploadAndCommit(
         ctx.http,
         target,
-        prepared,
+        rest,
         others,
         commit,
         options.onProgress,
       );
       this.created = result.created;
-      this.lastUpload = stats;
+      this.lastUpload = {
+        missing: stats.missing + early.stats.missing,
+        bytesSent: stats.bytesSent + early.stats.bytesSent,
+        packs: stats.packs + early.stats.packs,
+        largeBlobs: stats.largeBlobs,
+      };
       // The server records new bytes as born in this version; keep the cached manifest equal.
       this.entries = result.created
         ? entries.map((e) =>
@@ -772,6 +788,8 @@ export class Artifact {
     } catch (err) {
       this.finalized = wasFinalized;
       throw err;
+    } finally {
+      await early.release();
     }
   }
 

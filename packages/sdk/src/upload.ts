@@ -132,6 +132,31 @@ async function putLarge(
 }
 
 /**
+ * Sends blobs the server said it lacks: small ones in framed packs, large ones streamed one per
+ * request. The server checks every SHA-256.
+ */
+export async function sendBlobs(
+  http: HttpClient,
+  small: readonly PreparedFile[],
+  large: readonly PreparedFile[],
+  progress: ProgressReporter,
+): Promise<{ packs: number; largeBlobs: number }> {
+  const packs = groupPacks(small);
+  await Promise.all([
+    runPool(packs, PACK_CONCURRENCY, async (pack) => {
+      await http.sendStream<{ stored: BlobInfo[] }>(
+        'POST',
+        '/packs',
+        Readable.from(packStream(pack, progress), { objectMode: false }),
+        FRAMES_CONTENT_TYPE,
+      );
+    }),
+    runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress)),
+  ]);
+  return { packs: packs.length, largeBlobs: large.length };
+}
+
+/**
  * Orders strings by Unicode code point, as core's compareCodePoints does, but on UTF-16 code
  * units: the two orders differ only between a surrogate (U+D800..U+DFFF) and U+E000..U+FFFF,
  * which this maps around. Several times faster than iterating code points.
@@ -236,20 +261,9 @@ export async function uploadAndCommit(
       small.length + large.length,
       stats.bytesSent,
     );
-    const packs = groupPacks(small);
-    stats.packs = packs.length;
-    stats.largeBlobs = large.length;
-    await Promise.all([
-      runPool(packs, PACK_CONCURRENCY, async (pack) => {
-        await http.sendStream<{ stored: BlobInfo[] }>(
-          'POST',
-          '/packs',
-          Readable.from(packStream(pack, progress), { objectMode: false }),
-          FRAMES_CONTENT_TYPE,
-        );
-      }),
-      runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress)),
-    ]);
+    const sent = await sendBlobs(http, small, large, progress);
+    stats.packs = sent.packs;
+    stats.largeBlobs = sent.largeBlobs;
     progress.done();
     new ProgressReporter(onProgress, 'committing', 0, 0);
     const result = await http.json<CommitResult>(

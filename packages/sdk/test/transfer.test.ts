@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
+import { EARLY_BATCH_FILES } from '../src/early-upload.js';
 import { startEnv, writeTree } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
@@ -191,6 +192,35 @@ test('a version fetched once is downloaded again without asking for its manifest
     ).artifact('manifest-cached');
     await third.verify(await third.download({ root: await env.dir() }));
     assert.equal(manifestGets(), 2);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a large draft sends full batches of small files while hashing the rest; their sessions end with the log', async () => {
+  const proxy = await countingProxy();
+  try {
+    const cairn = await env.client({ url: proxy.url });
+    const src = await env.dir();
+    const files: Record<string, string> = {};
+    const n = 2 * EARLY_BATCH_FILES + 500;
+    for (let i = 0; i < n; i++) files[`d${i % 7}/f${i}.txt`] = `early ${i}`;
+    await writeTree(src, files);
+    const a = new Artifact({ name: 'early', type: 'dataset' });
+    await a.addDir(src);
+    await cairn.save(a);
+    assert.equal(a.created, true);
+    assert.equal(a.lastUpload?.missing, n, 'every blob sent once');
+    const count = (what: string): number => proxy.seen.filter((r) => r.startsWith(what)).length;
+    assert.equal(
+      count('POST /api/v1/uploads'),
+      3 + 1,
+      'two early sessions, the commit, its session',
+    );
+    assert.equal(count('DELETE /api/v1/uploads/'), 2, 'the early sessions are abandoned');
+    const reader = await env.client();
+    const v = await reader.artifact('early:latest');
+    await v.verify(await v.download({ root: await env.dir() }));
   } finally {
     await proxy.close();
   }
