@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobCache } from '../src/cache.js';
-import { hashBytes, hashFile } from '../src/hashing.js';
+import { PARALLEL_HASH_BYTES, hashBytes, hashFile } from '../src/hashing.js';
 import { safeDestination, realRoot } from '../src/safe-path.js';
 import { StatCache, statBig } from '../src/stat-cache.js';
 import { tempDir } from './fs-helpers.js';
@@ -88,4 +88,19 @@ test('safeDestination refuses ../x, /etc/x and symlinks leading out of the root'
   assert.equal(await safeDestination(root, 'a/b/c.txt'), join(root, 'a', 'b', 'c.txt'));
   assert.deepEqual(await readdir(outside), []);
   await rm(base, { recursive: true, force: true });
+});
+
+test('a large file hashes the same with MD5 on the worker thread as in one thread', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'big.bin');
+  const bytes = Buffer.alloc(PARALLEL_HASH_BYTES + 12345);
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i / 4096) % 251;
+  await writeFile(path, bytes);
+  const expected = hashBytes(bytes);
+  // Two at once share the worker, each stream by its own id.
+  const [a, b] = await Promise.all([hashFile(path, bytes.length), hashFile(path, bytes.length)]);
+  assert.deepEqual(a, expected);
+  assert.deepEqual(b, expected);
+  assert.deepEqual(await hashFile(path), expected);
+  await rm(dir, { recursive: true });
 });

@@ -124,18 +124,19 @@ class SharedWorker {
 
 let shared: SharedWorker | undefined;
 
+/**
+ * One stream's MD5. The worker is joined on the first bytes, not at construction: a hash made
+ * but never fed (a request that failed before its body was read) holds nothing open.
+ */
 export class OffThreadMd5 {
-  private readonly worker: SharedWorker;
-  private readonly id: number;
+  private link: { worker: SharedWorker; id: number } | undefined;
   private readonly state: StreamState;
-  private slab: Buffer;
+  private slab: Buffer | undefined;
   private used = 0;
   private failed: Error | undefined;
   private finished = false;
 
   constructor() {
-    shared ??= new SharedWorker();
-    this.worker = shared;
     this.state = {
       inFlight: 0,
       wake: undefined,
@@ -147,30 +148,40 @@ export class OffThreadMd5 {
         wake?.();
       },
     };
-    this.id = this.worker.open(this.state);
-    this.slab = this.worker.slab();
+  }
+
+  private joined(): { worker: SharedWorker; id: number } {
+    if (!this.link) {
+      shared ??= new SharedWorker();
+      this.link = { worker: shared, id: shared.open(this.state) };
+    }
+    return this.link;
   }
 
   private send(): void {
-    if (this.used === 0) return;
+    if (this.used === 0 || !this.slab) return;
+    const { worker, id } = this.joined();
     // A slab that is not full is sent as an exact copy (the worker hashes the whole buffer),
     // never from Buffer's shared pool, whose memory a transfer would take from everyone.
     let slab = this.slab;
     if (this.used < SLAB_BYTES) {
       slab = Buffer.allocUnsafeSlow(this.used);
       this.slab.copy(slab, 0, 0, this.used);
+    } else {
+      this.slab = undefined;
     }
     this.state.inFlight += this.used;
-    this.worker.post(this.id, slab);
-    if (slab === this.slab) this.slab = this.worker.slab();
+    worker.post(id, slab);
     this.used = 0;
   }
 
   /** Feeds bytes; resolves once the worker is few enough slabs behind to take more. */
   async update(chunk: Uint8Array): Promise<void> {
     if (this.failed) throw this.failed;
+    if (this.finished) throw new Error('MD5 stream already finished');
     let at = 0;
     while (at < chunk.byteLength) {
+      this.slab ??= this.joined().worker.slab();
       const n = Math.min(SLAB_BYTES - this.used, chunk.byteLength - at);
       this.slab.set(chunk.subarray(at, at + n), this.used);
       this.used += n;
@@ -188,10 +199,11 @@ export class OffThreadMd5 {
     if (this.failed) throw this.failed;
     this.finished = true;
     this.send();
+    const { worker, id } = this.joined();
     return new Promise<string>((resolve, reject) => {
       this.state.done = resolve;
       this.state.fail = reject;
-      this.worker.end(this.id);
+      worker.end(id);
     });
   }
 
@@ -199,6 +211,6 @@ export class OffThreadMd5 {
   abort(): void {
     if (this.finished) return;
     this.finished = true;
-    this.worker.drop(this.id);
+    if (this.link) this.link.worker.drop(this.link.id);
   }
 }
