@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { OffThreadMd5 } from './off-thread-md5.js';
 
 /** Both digests Cairn needs: base64 MD5 (W&B's entry digest) and hex SHA-256 (the blob address). */
@@ -40,28 +40,35 @@ export const HASH_CHUNK_BYTES = 1 << 20;
 export const PARALLEL_HASH_BYTES = 16 << 20;
 
 /**
- * Streams a file through both hashes in one pass, never holding more than a few chunks. A file
- * of `sizeHint` ≥ PARALLEL_HASH_BYTES has its MD5 computed on a worker thread meanwhile.
+ * Reads a file through both hashes in one pass, into one reused buffer (a 1 GiB file would
+ * otherwise allocate a thousand 1 MiB chunks for the collector to chase). A file of `sizeHint`
+ * ≥ PARALLEL_HASH_BYTES has its MD5 computed on a worker thread meanwhile.
  */
 export async function hashFile(path: string, sizeHint = 0): Promise<FileHashes> {
-  const stream = createReadStream(path, { highWaterMark: HASH_CHUNK_BYTES });
-  if (sizeHint < PARALLEL_HASH_BYTES) {
-    const hasher = new DualHasher();
-    for await (const chunk of stream) hasher.update(chunk as Buffer);
-    return hasher.digest();
-  }
-  const md5 = new OffThreadMd5();
+  const fh = await open(path, 'r');
+  const md5 = sizeHint >= PARALLEL_HASH_BYTES ? new OffThreadMd5() : undefined;
   try {
+    const buf = Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES);
     const sha = createHash('sha256');
+    const inThread = md5 ? undefined : createHash('md5');
     let size = 0;
-    for await (const chunk of stream) {
-      sha.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      await md5.update(chunk as Buffer);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      sha.update(chunk);
+      size += bytesRead;
+      // Both consume the bytes before returning (the worker's copy is taken synchronously).
+      if (md5) await md5.update(chunk);
+      else inThread?.update(chunk);
     }
-    return { md5: await md5.digest(), sha256: sha.digest('hex'), size };
+    return {
+      md5: md5 ? await md5.digest() : (inThread as ReturnType<typeof createHash>).digest('base64'),
+      sha256: sha.digest('hex'),
+      size,
+    };
   } finally {
-    md5.abort();
-    stream.destroy();
+    md5?.abort();
+    await fh.close();
   }
 }
