@@ -26,7 +26,12 @@ export class EarlyUploads {
   readonly covered = new Set<string>();
   readonly stats: UploadStats = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 };
   private readonly sessions: string[] = [];
-  private chain: Promise<void> = Promise.resolve();
+  /**
+   * Two lanes: while the server fsyncs one batch's pack (in its threadpool), it can already
+   * parse and verify the next.
+   */
+  private readonly lanes: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  private queued = 0;
   private error: unknown;
   private released = false;
 
@@ -49,13 +54,18 @@ export class EarlyUploads {
     }
   }
 
-  /** Queues a batch; batches go one at a time, in order. Errors surface in `settle()`. */
+  /** Queues a batch on the next lane. Errors surface in `settle()`. */
   private add(batch: readonly PreparedFile[]): void {
-    this.chain = this.chain
+    const lane = this.queued++ % this.lanes.length;
+    this.lanes[lane] = (this.lanes[lane] as Promise<void>)
       .then(() => (this.error === undefined ? this.send(batch) : undefined))
       .catch((err: unknown) => {
         this.error ??= err;
       });
+  }
+
+  private async idle(): Promise<void> {
+    await Promise.all(this.lanes);
   }
 
   private async send(batch: readonly PreparedFile[]): Promise<void> {
@@ -84,7 +94,7 @@ export class EarlyUploads {
 
   /** Waits for every queued batch; rethrows the first failure. */
   async settle(): Promise<void> {
-    await this.chain;
+    await this.idle();
     if (this.error !== undefined) throw this.error;
   }
 
@@ -92,7 +102,7 @@ export class EarlyUploads {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await this.chain;
+    await this.idle();
     await Promise.all(
       this.sessions.map((id) =>
         this.http.request('DELETE', `/uploads/${encodeURIComponent(id)}`).catch(() => undefined),
