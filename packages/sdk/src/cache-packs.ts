@@ -32,6 +32,8 @@ const WRITE_CHUNK_BYTES = 1 << 20;
 /** Blobs closer than this in a pack are read with one read (the gap is read and dropped). */
 const READ_MAX_GAP = 64 * 1024;
 const READ_MAX_BYTES = 16 * 1024 * 1024;
+/** Temp files and unindexed packs this old are a killed writer's, not one at work. */
+const LEFTOVER_AGE_MS = 60 * 60 * 1000;
 
 interface PackedBlob {
   pack: string;
@@ -207,6 +209,7 @@ export class CachePacks {
 
   /** Every pack with its size, use time and blobs, for eviction. */
   list(): PackFile[] {
+    this.sweepLeftovers();
     const out: PackFile[] = [];
     for (const name of this.names()) {
       try {
@@ -218,6 +221,28 @@ export class CachePacks {
       }
     }
     return out;
+  }
+
+  /**
+   * Removes what a killed writer left: temp files, and packs whose index never appeared. Only
+   * old ones, so a writer still at work in another process is never disturbed.
+   */
+  private sweepLeftovers(): void {
+    let files: string[];
+    try {
+      files = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    const indexed = new Set(files.filter((f) => f.endsWith('.idx')).map((f) => f.slice(0, -4)));
+    const cutoff = Date.now() - LEFTOVER_AGE_MS;
+    for (const f of files) {
+      const orphan = f.endsWith('.tmp') || (f.endsWith('.pack') && !indexed.has(f.slice(0, -5)));
+      if (!orphan) continue;
+      const p = join(this.dir, f);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st && st.mtimeMs < cutoff) rmSync(p, { force: true });
+    }
   }
 
   writer(): CachePackWriter {

@@ -104,3 +104,34 @@ test('a large file hashes the same with MD5 on the worker thread as in one threa
   assert.deepEqual(await hashFile(path), expected);
   await rm(dir, { recursive: true });
 });
+
+test('cache packs: a killed writer’s leftovers go once old; packs are evicted whole', async () => {
+  const dir = await tempDir();
+  const cache = new BlobCache(dir, 150);
+  const blobs = ['x', 'y'].map((ch) => Buffer.alloc(100, ch));
+  const shas = blobs.map((b) => hashBytes(b).sha256);
+  for (let i = 0; i < 2; i++) {
+    const w = cache.packWriter();
+    w.addSync(shas[i] as string, blobs[i] as Buffer);
+    w.finishSync();
+  }
+  assert.throws(() => cache.packWriter().addSync(shas[0] as string, Buffer.from('lie')), {
+    code: 'DIGEST_MISMATCH',
+  });
+  const found = cache.readSmallSync(shas.map((s) => ({ sha256: s, size: 100 })));
+  assert.deepEqual([...found.keys()].sort(), [...shas].sort());
+  const old = new Date(Date.now() - 2 * 3600_000);
+  for (const name of ['.dead.pack.tmp', 'dead.pack', 'fresh.pack']) {
+    await writeFile(join(cache.packs.dir, name), 'partial');
+    if (name !== 'fresh.pack') await utimes(join(cache.packs.dir, name), old, old);
+  }
+  const packs = (await readdir(cache.packs.dir)).filter((n) => n.endsWith('.idx'));
+  await utimes(join(cache.packs.dir, (packs[0] as string).replace('.idx', '.pack')), old, old);
+  const r = await cache.evict();
+  assert.equal(r.removed, 1, 'the older pack went whole');
+  const left = await readdir(cache.packs.dir);
+  assert.ok(!left.includes('dead.pack') && !left.includes('.dead.pack.tmp'));
+  assert.ok(left.includes('fresh.pack'), 'a writer possibly at work is left alone');
+  assert.equal(left.filter((n) => n.endsWith('.idx')).length, 1);
+  await rm(dir, { recursive: true });
+});
