@@ -5,7 +5,7 @@ import { mkdir, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/pr
 import { join } from 'node:path';
 import { BlobCache } from '../src/cache.js';
 import { PARALLEL_HASH_BYTES, hashBytes, hashFile } from '../src/hashing.js';
-import { safeDestination, realRoot } from '../src/safe-path.js';
+import { safeDestination, safeDestinationSync, realRoot } from '../src/safe-path.js';
 import { StatCache, statBig } from '../src/stat-cache.js';
 import { tempDir } from './fs-helpers.js';
 
@@ -86,6 +86,14 @@ test('safeDestination refuses ../x, /etc/x and symlinks leading out of the root'
   await assert.rejects(safeDestination(root, 'link/x'), { code: 'PATH_ESCAPE' });
   assert.equal(await safeDestination(root, 'inside-link/x'), join(root, 'inside-link', 'x'));
   assert.equal(await safeDestination(root, 'a/b/c.txt'), join(root, 'a', 'b', 'c.txt'));
+  // The synchronous twin used by downloads answers the same.
+  const made = new Set<string>();
+  for (const bad of ['../x', '/etc/x', 'link/x', 'a/../../x']) {
+    assert.throws(() => safeDestinationSync(root, bad, made), { code: 'PATH_ESCAPE' });
+  }
+  assert.equal(safeDestinationSync(root, 'inside-link/y', made), join(root, 'inside-link', 'y'));
+  assert.equal(safeDestinationSync(root, 'a/b2/c.txt', made), join(root, 'a', 'b2', 'c.txt'));
+  assert.equal(safeDestinationSync(root, 'top.txt', made), join(root, 'top.txt'));
   assert.deepEqual(await readdir(outside), []);
   await rm(base, { recursive: true, force: true });
 });
