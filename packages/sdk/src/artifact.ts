@@ -525,7 +525,11 @@ export class Artifact {
     const policy = options.policy ?? 'immutable';
     const added: string[] = [];
     for (const f of found) {
-      const item = await this.localItem(f.abs, f.path, policy, f.size);
+      // The common case needs no copy: no promise per file.
+      const item: LocalFileItem =
+        policy === 'immutable'
+          ? { kind: 'file', path: f.path, localPath: f.abs, size: f.size }
+          : await this.localItem(f.abs, f.path, policy, f.size);
       this.putItem(item, merge);
       if (item.localPath !== f.abs) this.localNames.set(f.abs, f.path);
       added.push(f.path);
