@@ -13,7 +13,7 @@ const WRITE_BUFFER = 1 << 20;
  * the kernel starts writeback only far later (gigabytes dirty, or after 30 s), so without it the
  * fsync of a 1 GiB commit would write the whole GiB after the last byte came in.
  */
-const EARLY_SYNC_BYTES = 32 << 20;
+const EARLY_SYNC_BYTES = 64 << 20;
 
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
