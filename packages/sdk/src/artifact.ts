@@ -57,6 +57,7 @@ import { resolveReference } from './references.js';
 import { Run } from './run.js';
 import type { ReferenceOptions } from './references.js';
 import { compareUtf16AsCodePoints, fetchLatest, sameAsLatest, uploadAndCommit } from './upload.js';
+import { EarlyUploads } from './early-upload.js';
 import type { ProgressListener } from './progress.js';
 import type { UploadStats } from './upload.js';
 import { prepareFolderUpload } from './t9k-upload.js';
@@ -646,7 +647,11 @@ export class Artifact {
     const policy = options.policy ?? 'immutable';
     const added: string[] = [];
     for (const f of found) {
-      const item = await this.localItem(f.abs, f.path, policy, f.size);
+      // The common case needs no copy: no promise per file.
+      const item: LocalFileItem =
+        policy === 'immutable'
+          ? { kind: 'file', path: f.path, localPath: f.abs, size: f.size }
+          : await this.localItem(f.abs, f.path, policy, f.size);
       this.putItem(item, merge);
       if (item.localPath !== f.abs) this.localNames.set(f.abs, f.path);
       added.push(f.path);
@@ -754,8 +759,12 @@ export class Artifact {
   private async loggedEntries(): Promise<ManifestEntry[]> {
     if (!this.entries) {
       const { ctx, info } = this.logged('manifest');
-      const body = await ctx.http.json<ManifestBody>('GET', `/versions/${info.id}/manifest`);
-      this.entries = validateEntries(body.entries);
+      const cached = ctx.manifests.read(info.id);
+      const raw =
+        cached ??
+        (await ctx.http.json<ManifestBody>('GET', `/versions/${info.id}/manifest`)).entries;
+      this.entries = validateEntries(raw as ManifestEntry[]);
+      if (!cached) ctx.manifests.write(info.id, this.entries);
     }
     return this.entries;
   }
@@ -846,16 +855,21 @@ export class Artifact {
     const mayShortcut = t9k === undefined || t9k.placement.conflictStrategy === 'version';
     const wasFinalized = this.finalized;
     this.finalized = true;
+    const target = { entity, project, collection: this._collection, type: this._type };
+    // Full batches of freshly hashed small files are sent while the rest is still hashed.
+    const early = new EarlyUploads(ctx.http, target);
     try {
-      const target = { entity, project, collection: this._collection, type: this._type };
       // Asked while hashing; the result is only used if nothing failed.
       const latest = fetchLatest(ctx.http, target).then(
         (v) => ({ v }),
         (err: unknown) => ({ err }),
       );
       const items = [...this.items.values()];
-      const prepared = await prepareFiles(items, ctx.statCache, true, options.onProgress);
+      const prepared = await prepareFiles(items, ctx.statCache, true, options.onProgress, (p) =>
+        early.offer(p),
+      );
       await ctx.statCache.save();
+      await early.settle();
       const others = items.flatMap((i) => (i.kind === 'entry' ? [i.entry] : []));
       // Pre-sorted with a cheap comparator, so validateEntries' code-point sort has little to do.
       const entries = validateEntries(
@@ -886,10 +900,15 @@ export class Artifact {
       const commit: CommitRequest | PlacedCommitRequest = t9k
         ? { ...plain, placement: t9k.placement }
         : plain;
+      // What the early batches covered is pinned by their sessions and stored already.
+      const rest =
+        early.covered.size === 0
+          ? prepared
+          : prepared.filter((p) => !early.covered.has(p.hashes.sha256));
       const { result, stats } = await uploadAndCommit(
         ctx.http,
         target,
-        prepared,
+        rest,
         others,
         commit,
         options.onProgress,
@@ -902,7 +921,12 @@ export class Artifact {
       }
       this.lastOutcome = outcome;
       this.created = result.created;
-      this.lastUpload = stats;
+      this.lastUpload = {
+        missing: stats.missing + early.stats.missing,
+        bytesSent: stats.bytesSent + early.stats.bytesSent,
+        packs: stats.packs + early.stats.packs,
+        largeBlobs: stats.largeBlobs,
+      };
       // The server records new bytes as born in this version; keep the cached manifest equal.
       this.entries = result.created
         ? entries.map((e) =>
@@ -916,6 +940,8 @@ export class Artifact {
     } catch (err) {
       this.finalized = wasFinalized;
       throw err;
+    } finally {
+      await early.release();
     }
   }
 

@@ -14,34 +14,68 @@ import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { CairnError } from '@cairn/core';
-import { DualHasher } from './hashing.js';
+import { CachePacks, checkSha256 } from './cache-packs.js';
+import type { CachePackWriter, WantedSmall } from './cache-packs.js';
 
 export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 ** 3;
+/** Use times (mtimes) of cached blobs are refreshed only when older than this. */
+export const USE_TIME_GRAIN_MS = 60_000;
 
 /**
  * The local blob cache: `<cacheDir>/blobs/ab/<sha256>`, each file written to a temp name while
- * its SHA-256 is checked, renamed into place and made read-only (0o444). Files are placed into a
- * download root by copy (reflink where supported), never by hardlink, so editing a downloaded
- * file cannot corrupt the cache. Use refreshes a blob's mtime; eviction removes the oldest first.
+ * its SHA-256 is checked, renamed into place and made read-only (0o444); small blobs that a
+ * download fetched many at a time go into packs instead (`cache-packs.ts`). Files are placed
+ * into a download root by copy (reflink where supported) or written from the bytes, never by
+ * hardlink, so editing a downloaded file cannot corrupt the cache. Use refreshes a blob's (or a
+ * pack's) mtime; eviction removes the oldest first.
  */
 export class BlobCache {
   readonly dir: string;
   readonly maxBytes: number;
+  readonly packs: CachePacks;
   /** Shard directories known to exist (created by this process or seen). */
   private readonly shards = new Set<string>();
 
   constructor(cacheDir: string, maxBytes = DEFAULT_CACHE_MAX_BYTES) {
     this.dir = join(cacheDir, 'blobs');
     this.maxBytes = maxBytes;
+    this.packs = new CachePacks(cacheDir, USE_TIME_GRAIN_MS);
+  }
+
+  /**
+   * The bytes of the small blobs of `wanted` the cache holds intact (packed, or in files of their
+   * own), by SHA-256; the others are misses.
+   */
+  readSmallSync(wanted: readonly WantedSmall[]): Map<string, Buffer> {
+    const out = this.packs.readManySync(wanted);
+    for (const w of wanted) {
+      if (out.has(w.sha256)) continue;
+      const p = this.lookupSync(w.sha256, w.size);
+      if (p === undefined) continue;
+      try {
+        out.set(w.sha256, this.readSync(p, w.size));
+      } catch {
+        // Evicted between the stat and the read: a miss.
+      }
+    }
+    return out;
+  }
+
+  /** Where a download keeps the small blobs it fetched: new packs, visible once finished. */
+  packWriter(): CachePackWriter {
+    return this.packs.writer();
   }
 
   pathOf(sha256: string): string {
     return join(this.dir, sha256.slice(0, 2), sha256);
   }
 
-  /** The cached path of a blob (its use time refreshed), or undefined when absent. */
+  /**
+   * The cached file holding a blob — its own file (its use time refreshed) or the pack it is
+   * in — or undefined when absent.
+   */
   async lookup(sha256: string, size: number): Promise<string | undefined> {
-    return this.lookupSync(sha256, size);
+    return this.lookupSync(sha256, size) ?? this.packs.pathOf(sha256, size);
   }
 
   /**
@@ -52,7 +86,11 @@ export class BlobCache {
     const p = this.pathOf(sha256);
     const st = statSync(p, { throwIfNoEntry: false });
     if (st?.size !== size) return undefined;
-    const now = new Date();
+    // A use time this fresh is left alone: eviction order needs no finer grain, and a download
+    // of 10^4 cached blobs would otherwise write 10^4 inodes just to say they were read.
+    const nowMs = Date.now();
+    if (nowMs - st.mtimeMs < USE_TIME_GRAIN_MS) return p;
+    const now = new Date(nowMs);
     try {
       utimesSync(p, now, now);
     } catch {
@@ -67,11 +105,14 @@ export class BlobCache {
     return readExactlySync(path, size);
   }
 
-  /** A writer for one blob: feed chunks, then `commit()` checks the hash and renames into place. */
-  async writer(sha256: string): Promise<BlobWriter> {
+  /**
+   * A writer for one blob: feed chunks, then `commit()` checks the hash and renames into place;
+   * with `also`, a download's destination is written from the same chunks.
+   */
+  async writer(sha256: string, also?: AlsoWrite): Promise<BlobWriter> {
     const final = this.pathOf(sha256);
     await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
-    return new BlobWriter(final, sha256, 0o444);
+    return new BlobWriter(final, sha256, 0o444, also);
   }
 
   /** Stores a small blob held in memory (SHA-256 checked), read-only. */
@@ -124,7 +165,7 @@ export class BlobCache {
     try {
       shards = readdirSync(this.dir);
     } catch {
-      return { removed: 0, bytes: 0 };
+      shards = []; // only packs, or nothing cached yet
     }
     for (const shard of shards) {
       let names: string[];
@@ -142,14 +183,31 @@ export class BlobCache {
         total += st.size;
       }
     }
+    const packs = this.packs.list();
+    for (const p of packs) total += p.size;
     if (total <= this.maxBytes) return { removed: 0, bytes: 0 };
-    files.sort((a, b) => a.used - b.used);
+    // Packs go whole; one holding any blob to keep stays.
+    const all: { size: number; used: number; keep: boolean; remove: () => Promise<void> }[] = [
+      ...files.map((f) => ({
+        size: f.size,
+        used: f.used,
+        keep: keep.has(f.sha),
+        remove: () => rm(f.path, { force: true }),
+      })),
+      ...packs.map((p) => ({
+        size: p.size,
+        used: p.usedMs,
+        keep: p.sha256s.some((s) => keep.has(s)),
+        remove: async () => this.packs.drop(p.name),
+      })),
+    ];
+    all.sort((a, b) => a.used - b.used);
     let removed = 0;
     let bytes = 0;
-    for (const f of files) {
+    for (const f of all) {
       if (total <= this.maxBytes) break;
-      if (keep.has(f.sha)) continue;
-      await rm(f.path, { force: true });
+      if (f.keep) continue;
+      await f.remove();
       total -= f.size;
       bytes += f.size;
       removed++;
@@ -158,19 +216,7 @@ export class BlobCache {
   }
 }
 
-/** Throws DIGEST_MISMATCH unless `bytes` hash to `sha256` (only SHA-256: MD5 is not needed). */
-export function checkSha256(sha256: string, bytes: Uint8Array): void {
-  const got = createHash('sha256').update(bytes).digest('hex');
-  if (got !== sha256) {
-    throw new CairnError(
-      'DIGEST_MISMATCH',
-      `blob ${sha256} arrived with SHA-256 ${got}; not kept`,
-      {
-        sha256,
-      },
-    );
-  }
-}
+export { checkSha256 };
 
 /** Reads exactly `size` bytes of a file (open, read, close); fails if it holds fewer. */
 export function readExactlySync(path: string, size: number): Buffer {
@@ -215,20 +261,21 @@ export async function putBlobBytes(
   }
 }
 
-/** Writes one blob to a temp file beside `finalPath`, checking its SHA-256 before the rename. */
-export class BlobWriter {
-  private readonly tmp: string;
-  private readonly out;
-  private readonly hasher = new DualHasher();
-  private failed: Error | undefined;
+/** A second file a blob is written to while it arrives: a download's destination. */
+export interface AlsoWrite {
+  /** Temp name the bytes go to first (beside `path`). */
+  tmp: string;
+  path: string;
+  mode: number;
+}
 
-  constructor(
-    readonly finalPath: string,
-    readonly sha256: string,
-    private readonly finalMode: number,
-  ) {
-    this.tmp = `${finalPath}.${randomBytes(6).toString('hex')}.tmp`;
-    this.out = createWriteStream(this.tmp, { mode: 0o644 });
+/** One temp file being written by a stream, honouring backpressure. */
+class TempFile {
+  private readonly out;
+  failed: Error | undefined;
+
+  constructor(readonly tmp: string) {
+    this.out = createWriteStream(tmp, { mode: 0o644 });
     this.out.on('error', (err) => {
       this.failed = err;
     });
@@ -236,44 +283,86 @@ export class BlobWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.failed) throw this.failed;
-    this.hasher.update(chunk);
-    if (!this.out.write(chunk)) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = (): void => {
-          this.out.off('error', onError);
-          resolve();
-        };
-        const onError = (err: Error): void => {
-          this.out.off('drain', onDrain);
-          reject(err);
-        };
-        this.out.once('drain', onDrain);
-        this.out.once('error', onError);
-      });
-    }
+    if (this.out.write(chunk)) return;
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => {
+        this.out.off('error', onError);
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        this.out.off('drain', onDrain);
+        reject(err);
+      };
+      this.out.once('drain', onDrain);
+      this.out.once('error', onError);
+    });
   }
 
-  async commit(): Promise<string> {
+  async end(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.out.end((err?: Error | null) => (err ? reject(err) : resolve()));
     });
     if (this.failed) throw this.failed;
-    const got = this.hasher.digest();
-    if (got.sha256 !== this.sha256) {
-      await rm(this.tmp, { force: true });
-      throw new CairnError(
-        'DIGEST_MISMATCH',
-        `blob ${this.sha256} arrived with SHA-256 ${got.sha256}; not cached`,
-        { sha256: this.sha256 },
-      );
-    }
-    await chmod(this.tmp, this.finalMode);
-    await rename(this.tmp, this.finalPath);
-    return this.finalPath;
   }
 
   async abort(): Promise<void> {
     this.out.destroy();
     await rm(this.tmp, { force: true });
+  }
+}
+
+/**
+ * Writes one blob to a temp file beside `finalPath`, checking its SHA-256 before the rename.
+ * With `also`, the same chunks go to a second, independent file as they arrive (a download's
+ * destination), renamed into place only once the hash matched: the bytes are received once and
+ * never read back for a copy, and the cache file and the destination never share an inode.
+ */
+export class BlobWriter {
+  private readonly files: TempFile[];
+  // Only the SHA-256 is checked: MD5 would double the hashing of a large download for nothing.
+  private readonly hasher = createHash('sha256');
+
+  constructor(
+    readonly finalPath: string,
+    readonly sha256: string,
+    private readonly finalMode: number,
+    private readonly also?: AlsoWrite,
+  ) {
+    this.files = [new TempFile(`${finalPath}.${randomBytes(6).toString('hex')}.tmp`)];
+    if (also) this.files.push(new TempFile(also.tmp));
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.hasher.update(chunk);
+    await Promise.all(this.files.map((f) => f.write(chunk)));
+  }
+
+  async commit(): Promise<string> {
+    const [main, copy] = this.files as [TempFile, TempFile | undefined];
+    try {
+      await Promise.all(this.files.map((f) => f.end()));
+      const got = this.hasher.digest('hex');
+      if (got !== this.sha256) {
+        throw new CairnError(
+          'DIGEST_MISMATCH',
+          `blob ${this.sha256} arrived with SHA-256 ${got}; not cached`,
+          { sha256: this.sha256 },
+        );
+      }
+      await chmod(main.tmp, this.finalMode);
+      await rename(main.tmp, this.finalPath);
+      if (copy && this.also) {
+        await chmod(copy.tmp, this.also.mode);
+        await rename(copy.tmp, this.also.path);
+      }
+    } catch (err) {
+      await Promise.all(this.files.map((f) => rm(f.tmp, { force: true })));
+      throw err;
+    }
+    return this.finalPath;
+  }
+
+  async abort(): Promise<void> {
+    await Promise.all(this.files.map((f) => f.abort()));
   }
 }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ValidationError, validateName, validateProjectPath } from '@cairn/core';
 import { BlobCache, DEFAULT_CACHE_MAX_BYTES } from './cache.js';
 import { HttpClient } from './http.js';
+import { ManifestCache } from './manifest-cache.js';
 import { StatCache } from './stat-cache.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -33,6 +34,7 @@ export interface ClientContext {
   readonly http: HttpClient;
   readonly cache: BlobCache;
   readonly statCache: StatCache;
+  readonly manifests: ManifestCache;
 }
 
 function env(name: string): string | undefined {
@@ -78,5 +80,6 @@ export function createContext(options: CairnOptions = {}): ClientContext {
     http: new HttpClient(url, options.apiKey ?? env('CAIRN_API_KEY')),
     cache: new BlobCache(cacheDir, maxBytes),
     statCache: new StatCache(cacheDir),
+    manifests: new ManifestCache(cacheDir, url),
   };
 }

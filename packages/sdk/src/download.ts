@@ -24,6 +24,8 @@ import { statBigSync } from './stat-cache.js';
 import type { StatCache } from './stat-cache.js';
 
 const PLACE_CONCURRENCY = 16;
+/** Cached small blobs are read (and held) about this many bytes at a time. */
+const HIT_GROUP_BYTES = 64 * 1024 * 1024;
 
 export interface DownloadOptions {
   root: string;
@@ -217,21 +219,43 @@ export async function downloadEntries(
   const placing = new ProgressReporter(opts.onProgress, 'placing', pendingCount, 0);
   const copies: { src: string; entry: ManifestEntry }[] = [];
   const missing: WantedBlob[] = [];
+  // Small ones are read from the cache a group at a time (mostly whole runs of a pack).
+  let group: WantedBlob[] = [];
+  let groupBytes = 0;
+  const placeGroup = async (): Promise<void> => {
+    const found = ctx.cache.readSmallSync(group);
+    let placed = 0;
+    for (const { sha256, size } of group) {
+      const bytes = found.get(sha256);
+      if (!bytes) {
+        missing.push({ sha256, size });
+        continue;
+      }
+      const list = bySha.get(sha256) as ManifestEntry[];
+      for (const e of list) writeDestSync(dest(e), bytes, e.path);
+      placing.add(list.length, size * list.length);
+      if (++placed % YIELD_EVERY === 0) await yieldToLoop();
+    }
+    group = [];
+    groupBytes = 0;
+  };
   let n = 0;
   for (const [sha, list] of bySha) {
     if (++n % YIELD_EVERY === 0) await yieldToLoop();
     const size = (list[0] as ManifestEntry).size;
-    const hit = opts.skipCache ? undefined : ctx.cache.lookupSync(sha, size);
-    if (!hit) {
+    if (opts.skipCache) {
       missing.push({ sha256: sha, size });
     } else if (size < BATCH_BLOB_BYTES) {
-      const bytes = ctx.cache.readSync(hit, size);
-      for (const e of list) writeDestSync(dest(e), bytes, e.path);
-      placing.add(list.length, size * list.length);
+      group.push({ sha256: sha, size });
+      groupBytes += size;
+      if (groupBytes >= HIT_GROUP_BYTES) await placeGroup();
     } else {
-      for (const e of list) copies.push({ src: hit, entry: e });
+      const hit = ctx.cache.lookupSync(sha, size);
+      if (hit) for (const e of list) copies.push({ src: hit, entry: e });
+      else missing.push({ sha256: sha, size });
     }
   }
+  if (group.length > 0) await placeGroup();
 
   const fetching = new ProgressReporter(
     opts.onProgress,
@@ -240,9 +264,10 @@ export async function downloadEntries(
     missing.reduce((n, b) => n + b.size, 0),
   );
   // Small blobs arrive whole in memory: verified, kept in the cache, written to every entry.
+  const packed = opts.skipCache ? undefined : ctx.cache.packWriter();
   const placeBytes = (sha: string, bytes: Uint8Array): void => {
-    if (opts.skipCache) checkSha256(sha, bytes);
-    else ctx.cache.putBytesSync(sha, bytes);
+    if (packed) packed.addSync(sha, bytes);
+    else checkSha256(sha, bytes);
     const list = bySha.get(sha) as ManifestEntry[];
     for (const e of list) writeDestSync(dest(e), bytes, e.path);
     placing.add(list.length, bytes.length * list.length);
@@ -261,18 +286,28 @@ export async function downloadEntries(
       fetching,
     );
   } else {
+    // What arrived (every blob checked) is kept even when the download fails: a retry has less to fetch.
     await fetchBlobs(
       ctx.http,
       missing,
       async (sha) => {
-        const w = await ctx.cache.writer(sha);
-        for (const e of bySha.get(sha) as ManifestEntry[])
-          copies.push({ src: w.finalPath, entry: e });
+        // The first destination is written from the same chunks as the cache; others copy it.
+        const [first, ...rest] = bySha.get(sha) as ManifestEntry[];
+        const d = dest(first as ManifestEntry);
+        const w = await ctx.cache.writer(sha, { tmp: tempBeside(d), path: d, mode: 0o644 });
+        for (const e of rest) copies.push({ src: w.finalPath, entry: e });
+        placing.add(1, (first as ManifestEntry).size);
         return w;
       },
       placeBytes,
       fetching,
-    );
+    ).finally(() => {
+      try {
+        packed?.finishSync();
+      } catch {
+        packed?.abortSync(); // a full disk: the cache is only a cache
+      }
+    });
   }
   fetching.done();
 

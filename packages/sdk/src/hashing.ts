@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { OffThreadMd5 } from './off-thread-md5.js';
 
 /** Both digests Cairn needs: base64 MD5 (W&B's entry digest) and hex SHA-256 (the blob address). */
 export interface FileHashes {
@@ -35,12 +36,39 @@ export class DualHasher {
 }
 
 export const HASH_CHUNK_BYTES = 1 << 20;
+/** From this size on, MD5 runs on a worker thread beside SHA-256 (worth its messages). */
+export const PARALLEL_HASH_BYTES = 16 << 20;
 
-/** Streams a file through both hashes in one pass, never holding more than one chunk. */
-export async function hashFile(path: string): Promise<FileHashes> {
-  const hasher = new DualHasher();
-  for await (const chunk of createReadStream(path, { highWaterMark: HASH_CHUNK_BYTES })) {
-    hasher.update(chunk as Buffer);
+/**
+ * Reads a file through both hashes in one pass, into one reused buffer (a 1 GiB file would
+ * otherwise allocate a thousand 1 MiB chunks for the collector to chase). A file of `sizeHint`
+ * ≥ PARALLEL_HASH_BYTES has its MD5 computed on a worker thread meanwhile.
+ */
+export async function hashFile(path: string, sizeHint = 0): Promise<FileHashes> {
+  const fh = await open(path, 'r');
+  const md5 = sizeHint >= PARALLEL_HASH_BYTES ? new OffThreadMd5() : undefined;
+  try {
+    const buf = Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES);
+    const sha = createHash('sha256');
+    const inThread = md5 ? undefined : createHash('md5');
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      sha.update(chunk);
+      size += bytesRead;
+      // Both consume the bytes before returning (the worker's copy is taken synchronously).
+      if (md5) await md5.update(chunk);
+      else inThread?.update(chunk);
+    }
+    return {
+      md5: md5 ? await md5.digest() : (inThread as ReturnType<typeof createHash>).digest('base64'),
+      sha256: sha.digest('hex'),
+      size,
+    };
+  } finally {
+    md5?.abort();
+    await fh.close();
   }
-  return hasher.digest();
 }

@@ -61,6 +61,8 @@ export async function prepareFiles(
   statCache: StatCache,
   keepBytes: boolean,
   onProgress?: ProgressListener,
+  /** Called with each small file hashed now (not from the stat cache), e.g. to send it early. */
+  onFresh?: (p: PreparedFile) => void,
 ): Promise<PreparedFile[]> {
   const files = items.filter((i): i is LocalFileItem => i.kind === 'file');
   const progress = new ProgressReporter(
@@ -99,6 +101,7 @@ export async function prepareFiles(
     const keep = keepBytes && kept + bytes.length <= KEEP_BYTES_BUDGET;
     if (keep) kept += bytes.length;
     out[i] = keep ? { item, hashes, stat: after, bytes } : { item, hashes, stat: after };
+    onFresh?.(out[i] as PreparedFile);
     progress.add(1, hashes.size);
   }
   await runPool(large, LARGE_HASH_CONCURRENCY, async ({ item, index }) => {
@@ -106,7 +109,7 @@ export async function prepareFiles(
       throw vanished(item);
     });
     const started = nowNs();
-    const hashes = await hashFile(item.localPath);
+    const hashes = await hashFile(item.localPath, Number(before.size));
     const after = checkUnchanged(item, before, hashes);
     statCache.record(item.localPath, after, hashes, started);
     out[index] = { item, hashes, stat: after };

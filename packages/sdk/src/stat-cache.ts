@@ -1,7 +1,7 @@
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { FileHashes } from './hashing.js';
 
 /**
@@ -14,7 +14,12 @@ export const STAT_CACHE_FILE = 'stat-cache-v1.tsv';
 const MAX_RECORDS = 2_000_000;
 
 export function statKey(absPath: string, st: BigIntStats): string {
-  return [absPath, st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join('|');
+  return `${absPath}|${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}`;
+}
+
+/** Paths added to a draft are already absolute and normalized; others are resolved. */
+function absolute(path: string): string {
+  return isAbsolute(path) ? path : resolve(path);
 }
 
 export async function statBig(path: string): Promise<BigIntStats> {
@@ -75,11 +80,23 @@ export class StatCache {
     } catch {
       return;
     }
-    for (const line of text.split('\n')) {
-      const parts = line.split('\t');
-      if (parts.length !== 3) continue;
-      const [key, md5, sha256] = parts as [string, string, string];
-      this.records.set(key, { md5, sha256 });
+    // indexOf rather than split: 10^5 lines load in a few milliseconds, with no arrays per line.
+    let at = 0;
+    while (at < text.length) {
+      let end = text.indexOf('\n', at);
+      if (end === -1) end = text.length;
+      const t1 = text.indexOf('\t', at);
+      const t2 = t1 === -1 ? -1 : text.indexOf('\t', t1 + 1);
+      if (t1 !== -1 && t2 !== -1 && t2 < end) {
+        const third = text.indexOf('\t', t2 + 1);
+        if (third === -1 || third > end) {
+          this.records.set(text.slice(at, t1), {
+            md5: text.slice(t1 + 1, t2),
+            sha256: text.slice(t2 + 1, end),
+          });
+        }
+      }
+      at = end + 1;
     }
   }
 
@@ -90,7 +107,7 @@ export class StatCache {
   /** `get` without the promise (the records are in memory once loaded). */
   lookup(path: string, st: BigIntStats): FileHashes | undefined {
     this.load();
-    const r = this.records.get(statKey(resolve(path), st));
+    const r = this.records.get(statKey(absolute(path), st));
     return r ? { ...r, size: Number(st.size) } : undefined;
   }
 
@@ -108,7 +125,7 @@ export class StatCache {
   record(path: string, st: BigIntStats, hashes: FileHashes, hashStartedNs: bigint): void {
     if (isRacy(st, hashStartedNs)) return;
     this.load();
-    const key = statKey(resolve(path), st);
+    const key = statKey(absolute(path), st);
     // Re-insert so the newest records survive the size cap.
     this.records.delete(key);
     this.records.set(key, { md5: hashes.md5, sha256: hashes.sha256 });

@@ -135,6 +135,41 @@ async function putLarge(
 }
 
 /**
+ * Sends blobs the server said it lacks: small ones in framed packs, large ones streamed one per
+ * request. The server checks every SHA-256.
+ */
+export async function sendBlobs(
+  http: HttpClient,
+  uploadId: string,
+  small: readonly PreparedFile[],
+  large: readonly PreparedFile[],
+  progress: ProgressReporter,
+): Promise<{ packs: number; largeBlobs: number }> {
+  const packs = groupPacks(small);
+  // With direct transfer the bytes go straight to the object store; the server only verifies.
+  const direct = await directTransfer(http);
+  if (direct) {
+    await uploadDirect(http, direct, uploadId, packs, large, progress, {
+      packBody: (pack) => Readable.from(packStream(pack, progress), { objectMode: false }),
+      viaServer: (f) => putLarge(http, f, progress),
+    });
+  } else {
+    await Promise.all([
+      runPool(packs, PACK_CONCURRENCY, async (pack) => {
+        await http.sendStream<{ stored: BlobInfo[] }>(
+          'POST',
+          '/packs',
+          Readable.from(packStream(pack, progress), { objectMode: false }),
+          FRAMES_CONTENT_TYPE,
+        );
+      }),
+      runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress)),
+    ]);
+  }
+  return { packs: packs.length, largeBlobs: large.length };
+}
+
+/**
  * Orders strings by Unicode code point, as core's compareCodePoints does, but on UTF-16 code
  * units: the two orders differ only between a surrogate (U+D800..U+DFFF) and U+E000..U+FFFF,
  * which this maps around. Several times faster than iterating code points.
@@ -239,28 +274,9 @@ export async function uploadAndCommit(
       small.length + large.length,
       stats.bytesSent,
     );
-    const packs = groupPacks(small);
-    stats.packs = packs.length;
-    stats.largeBlobs = large.length;
-    // With direct transfer the bytes go straight to the object store, and the pools below idle.
-    const direct = await directTransfer(http);
-    if (direct) {
-      await uploadDirect(http, direct, session.uploadId, packs, large, progress, {
-        packBody: (pack) => Readable.from(packStream(pack, progress), { objectMode: false }),
-        viaServer: (f) => putLarge(http, f, progress),
-      });
-    }
-    await Promise.all([
-      runPool(direct ? [] : packs, PACK_CONCURRENCY, async (pack) => {
-        await http.sendStream<{ stored: BlobInfo[] }>(
-          'POST',
-          '/packs',
-          Readable.from(packStream(pack, progress), { objectMode: false }),
-          FRAMES_CONTENT_TYPE,
-        );
-      }),
-      runPool(direct ? [] : large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress)),
-    ]);
+    const sent = await sendBlobs(http, session.uploadId, small, large, progress);
+    stats.packs = sent.packs;
+    stats.largeBlobs = sent.largeBlobs;
     progress.done();
     new ProgressReporter(onProgress, 'committing', 0, 0);
     // A t9k upload into a folder commits through `place`, which applies its conflict strategy.

@@ -228,9 +228,13 @@ test('editing a downloaded file never changes the cache', async () => {
   const root = await a.download({ root: join(await env.dir(), 'c') });
   await writeFile(join(root, 'w.txt'), 'EDITED!!');
   const sha = (await a.getEntry('w.txt')).sha256 as string;
-  const cached = cairn.context.cache.pathOf(sha);
-  assert.equal(await readFile(cached, 'utf8'), 'original');
-  assert.equal((await stat(cached)).mode & 0o777, 0o444);
+  const cache = cairn.context.cache;
+  const cached = cache.readSmallSync([{ sha256: sha, size: 8 }]).get(sha);
+  assert.equal(cached?.toString('utf8'), 'original');
+  // Small blobs live in a read-only pack file, never the inode of a downloaded file.
+  const pack = (await cache.lookup(sha, 8)) as string;
+  assert.equal((await stat(pack)).mode & 0o777, 0o444);
+  assert.notEqual((await stat(pack)).ino, (await stat(join(root, 'w.txt'))).ino);
   // A warm download fetches nothing and restores the original bytes.
   const again = await a.download({ root: join(await env.dir(), 'c2') });
   assert.equal(a.lastDownload?.fetched, 0);

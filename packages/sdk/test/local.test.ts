@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobCache } from '../src/cache.js';
-import { hashBytes, hashFile } from '../src/hashing.js';
-import { safeDestination, realRoot } from '../src/safe-path.js';
+import { PARALLEL_HASH_BYTES, hashBytes, hashFile } from '../src/hashing.js';
+import { safeDestination, safeDestinationSync, realRoot } from '../src/safe-path.js';
 import { StatCache, statBig } from '../src/stat-cache.js';
 import { tempDir } from './fs-helpers.js';
 
@@ -49,7 +49,8 @@ test('blob cache checks SHA-256, stores read-only, evicts least recently used pa
     const w = await cache.writer(shas[i] as string);
     await w.write(blobs[i] as Buffer);
     await w.commit();
-    const old = new Date(Date.now() - (10 - i) * 1000);
+    // Minutes old: use times fresher than USE_TIME_GRAIN_MS are not refreshed.
+    const old = new Date(Date.now() - (10 - i) * 60_000);
     await utimes(cache.pathOf(shas[i] as string), old, old);
   }
   assert.equal((await stat(cache.pathOf(shas[0] as string))).mode & 0o777, 0o444);
@@ -85,6 +86,60 @@ test('safeDestination refuses ../x, /etc/x and symlinks leading out of the root'
   await assert.rejects(safeDestination(root, 'link/x'), { code: 'PATH_ESCAPE' });
   assert.equal(await safeDestination(root, 'inside-link/x'), join(root, 'inside-link', 'x'));
   assert.equal(await safeDestination(root, 'a/b/c.txt'), join(root, 'a', 'b', 'c.txt'));
+  // The synchronous twin used by downloads answers the same.
+  const made = new Set<string>();
+  for (const bad of ['../x', '/etc/x', 'link/x', 'a/../../x']) {
+    assert.throws(() => safeDestinationSync(root, bad, made), { code: 'PATH_ESCAPE' });
+  }
+  assert.equal(safeDestinationSync(root, 'inside-link/y', made), join(root, 'inside-link', 'y'));
+  assert.equal(safeDestinationSync(root, 'a/b2/c.txt', made), join(root, 'a', 'b2', 'c.txt'));
+  assert.equal(safeDestinationSync(root, 'top.txt', made), join(root, 'top.txt'));
   assert.deepEqual(await readdir(outside), []);
   await rm(base, { recursive: true, force: true });
+});
+
+test('a large file hashes the same with MD5 on the worker thread as in one thread', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'big.bin');
+  const bytes = Buffer.alloc(PARALLEL_HASH_BYTES + 12345);
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i / 4096) % 251;
+  await writeFile(path, bytes);
+  const expected = hashBytes(bytes);
+  // Two at once share the worker, each stream by its own id.
+  const [a, b] = await Promise.all([hashFile(path, bytes.length), hashFile(path, bytes.length)]);
+  assert.deepEqual(a, expected);
+  assert.deepEqual(b, expected);
+  assert.deepEqual(await hashFile(path), expected);
+  await rm(dir, { recursive: true });
+});
+
+test('cache packs: a killed writer’s leftovers go once old; packs are evicted whole', async () => {
+  const dir = await tempDir();
+  const cache = new BlobCache(dir, 150);
+  const blobs = ['x', 'y'].map((ch) => Buffer.alloc(100, ch));
+  const shas = blobs.map((b) => hashBytes(b).sha256);
+  for (let i = 0; i < 2; i++) {
+    const w = cache.packWriter();
+    w.addSync(shas[i] as string, blobs[i] as Buffer);
+    w.finishSync();
+  }
+  assert.throws(() => cache.packWriter().addSync(shas[0] as string, Buffer.from('lie')), {
+    code: 'DIGEST_MISMATCH',
+  });
+  const found = cache.readSmallSync(shas.map((s) => ({ sha256: s, size: 100 })));
+  assert.deepEqual([...found.keys()].sort(), [...shas].sort());
+  const old = new Date(Date.now() - 2 * 3600_000);
+  for (const name of ['.dead.pack.tmp', 'dead.pack', 'fresh.pack']) {
+    await writeFile(join(cache.packs.dir, name), 'partial');
+    if (name !== 'fresh.pack') await utimes(join(cache.packs.dir, name), old, old);
+  }
+  const packs = (await readdir(cache.packs.dir)).filter((n) => n.endsWith('.idx'));
+  await utimes(join(cache.packs.dir, (packs[0] as string).replace('.idx', '.pack')), old, old);
+  const r = await cache.evict();
+  assert.equal(r.removed, 1, 'the older pack went whole');
+  const left = await readdir(cache.packs.dir);
+  assert.ok(!left.includes('dead.pack') && !left.includes('.dead.pack.tmp'));
+  assert.ok(left.includes('fresh.pack'), 'a writer possibly at work is left alone');
+  assert.equal(left.filter((n) => n.endsWith('.idx')).length, 1);
+  await rm(dir, { recursive: true });
 });

@@ -10,7 +10,7 @@ import {
 } from '@cairn/core';
 import type { BlobStore, ByteRange, ObjectWriter } from '../store/blob/blob-store.js';
 import type { BlobRecord, MetaStore } from '../store/meta/meta-store.js';
-import { DualHash } from './hashing.js';
+import { DualHash, OffThreadDualHash } from './hashing.js';
 
 /** Small blobs share a pack object until it passes this size; then the next pack starts. */
 export const PACK_TARGET_BYTES = 64 * 1024 * 1024;
@@ -60,14 +60,21 @@ function info(b: BlobRecord): BlobInfo {
 /** Passes bytes through while hashing them; fails at the end, before the store commits, on a lie. */
 async function* verified(
   source: AsyncIterable<Uint8Array>,
-  hash: DualHash,
+  hash: OffThreadDualHash,
   expected: string | undefined,
 ): AsyncIterable<Uint8Array> {
-  for await (const chunk of source) {
-    hash.update(chunk);
-    yield chunk;
+  let complete = false;
+  try {
+    for await (const chunk of source) {
+      await hash.update(chunk);
+      yield chunk;
+    }
+    complete = true;
+  } finally {
+    // Also when the consumer stops early (a failed write): the worker forgets the stream.
+    if (!complete) hash.abort();
   }
-  const d = hash.digest();
+  const d = await hash.digest();
   if (expected !== undefined && d.sha256 !== expected) throw mismatch(expected, d.sha256);
 }
 
@@ -136,7 +143,7 @@ export class BlobService {
         return info(existing);
       }
     }
-    const hash = new DualHash();
+    const hash = new OffThreadDualHash();
     let packId: string | null = null;
     if (expected !== undefined) {
       // The key may be retired from an earlier copy: take it back, or wait out a deletion.
@@ -146,7 +153,7 @@ export class BlobService {
       packId = newId();
       await this.store.put(packKey(packId), verified(source, hash, undefined));
     }
-    const d = hash.digest();
+    const d = await hash.digest();
     const existing = packId !== null ? await this.meta.getBlob(d.sha256) : undefined;
     if (packId !== null && existing) {
       // Sent without its hash but already stored: the new copy is never indexed, so drop it.

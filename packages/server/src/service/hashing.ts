@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { OffThreadMd5 } from './off-thread-md5.js';
 
 export interface Digests {
   sha256: string;
@@ -27,5 +28,36 @@ export class DualHash {
       size: this.size,
     };
     return this.result;
+  }
+}
+
+/**
+ * The same two digests for one large stream, MD5 on a worker thread beside the SHA-256 here:
+ * a 1 GiB upload is verified in about the time of its MD5 alone instead of both in a row.
+ */
+export class OffThreadDualHash {
+  private readonly sha = createHash('sha256');
+  private readonly md5 = new OffThreadMd5();
+  private result: Digests | undefined;
+  size = 0;
+
+  async update(chunk: Uint8Array): Promise<void> {
+    this.sha.update(chunk);
+    this.size += chunk.byteLength;
+    await this.md5.update(chunk);
+  }
+
+  async digest(): Promise<Digests> {
+    this.result ??= {
+      sha256: this.sha.digest('hex'),
+      md5: await this.md5.digest(),
+      size: this.size,
+    };
+    return this.result;
+  }
+
+  /** Releases the worker's state for a stream that will not be finished. */
+  abort(): void {
+    this.md5.abort();
   }
 }

@@ -1,0 +1,361 @@
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { CairnError } from '@cairn/core';
+
+/**
+ * Small blobs of the local cache, many per file: `<cacheDir>/packs/<id>.pack` holds their bytes
+ * back to back and `<id>.idx` lists `sha256 offset size` per line. A download of 10^4 small files
+ * then creates a few cache files instead of 10^4 (file creation is what a small-file copy costs)
+ * and a warm download reads one file instead of opening 10^4.
+ *
+ * A pack is written under a temp name and renamed; its index is written after it, so an index
+ * always names a complete pack. Nothing is fsynced (the cache can always be refetched): instead
+ * every blob read from a pack is checked against its SHA-256, and a pack with a bad blob (torn
+ * by a crash) is dropped and its blobs fetched again. Packs are evicted whole, oldest use first.
+ */
+export const CACHE_PACK_MAX_BYTES = 256 * 1024 * 1024;
+const WRITE_CHUNK_BYTES = 1 << 20;
+/** Blobs closer than this in a pack are read with one read (the gap is read and dropped). */
+const READ_MAX_GAP = 64 * 1024;
+const READ_MAX_BYTES = 16 * 1024 * 1024;
+/** Temp files and unindexed packs this old are a killed writer's, not one at work. */
+const LEFTOVER_AGE_MS = 60 * 60 * 1000;
+
+interface PackedBlob {
+  pack: string;
+  offset: number;
+  size: number;
+}
+
+export interface WantedSmall {
+  sha256: string;
+  size: number;
+}
+
+export interface PackFile {
+  name: string;
+  size: number;
+  usedMs: number;
+  sha256s: string[];
+}
+
+export class CachePacks {
+  readonly dir: string;
+  private index: Map<string, PackedBlob> | undefined;
+
+  constructor(
+    cacheDir: string,
+    private readonly useTimeGrainMs: number,
+  ) {
+    this.dir = join(cacheDir, 'packs');
+  }
+
+  private packPath(name: string): string {
+    return join(this.dir, `${name}.pack`);
+  }
+
+  private idxPath(name: string): string {
+    return join(this.dir, `${name}.idx`);
+  }
+
+  private static parseIdx(text: string): { sha256: string; offset: number; size: number }[] {
+    const out: { sha256: string; offset: number; size: number }[] = [];
+    for (const line of text.split('\n')) {
+      const [sha256, offset, size] = line.split(' ');
+      if (sha256 === undefined || offset === undefined || size === undefined) continue;
+      out.push({ sha256, offset: Number(offset), size: Number(size) });
+    }
+    return out;
+  }
+
+  private names(): string[] {
+    try {
+      return readdirSync(this.dir)
+        .filter((n) => n.endsWith('.idx'))
+        .map((n) => n.slice(0, -4));
+    } catch {
+      return [];
+    }
+  }
+
+  private load(): Map<string, PackedBlob> {
+    if (this.index) return this.index;
+    const index = new Map<string, PackedBlob>();
+    for (const pack of this.names()) {
+      let text: string;
+      try {
+        text = readFileSync(this.idxPath(pack), 'utf8');
+      } catch {
+        continue;
+      }
+      for (const r of CachePacks.parseIdx(text)) {
+        if (!index.has(r.sha256)) index.set(r.sha256, { pack, offset: r.offset, size: r.size });
+      }
+    }
+    this.index = index;
+    return index;
+  }
+
+  has(sha256: string, size: number): boolean {
+    return this.load().get(sha256)?.size === size;
+  }
+
+  /** The pack file holding a blob, or undefined. */
+  pathOf(sha256: string, size: number): string | undefined {
+    const b = this.load().get(sha256);
+    return b?.size === size ? this.packPath(b.pack) : undefined;
+  }
+
+  /**
+   * The bytes of those of `wanted` that are packed and intact, by SHA-256. Blobs of one pack are
+   * read in offset order, neighbours with one read; each is checked against its SHA-256.
+   */
+  readManySync(wanted: readonly WantedSmall[]): Map<string, Buffer> {
+    const index = this.load();
+    const byPack = new Map<string, { sha256: string; at: PackedBlob }[]>();
+    for (const w of wanted) {
+      const at = index.get(w.sha256);
+      if (at?.size !== w.size) continue;
+      const list = byPack.get(at.pack);
+      if (list) list.push({ sha256: w.sha256, at });
+      else byPack.set(at.pack, [{ sha256: w.sha256, at }]);
+    }
+    const out = new Map<string, Buffer>();
+    for (const [pack, list] of byPack) {
+      list.sort((a, b) => a.at.offset - b.at.offset);
+      try {
+        this.readPack(pack, list, out);
+      } catch {
+        // Evicted or torn: its blobs are misses, fetched again; the pack is of no more use.
+        for (const { sha256 } of list) out.delete(sha256);
+        this.drop(pack);
+      }
+    }
+    return out;
+  }
+
+  private readPack(
+    pack: string,
+    list: readonly { sha256: string; at: PackedBlob }[],
+    out: Map<string, Buffer>,
+  ): void {
+    const path = this.packPath(pack);
+    const fd = openSync(path, 'r');
+    try {
+      let i = 0;
+      while (i < list.length) {
+        const first = list[i] as { sha256: string; at: PackedBlob };
+        let j = i + 1;
+        let end = first.at.offset + first.at.size;
+        while (j < list.length) {
+          const next = (list[j] as { at: PackedBlob }).at;
+          if (
+            next.offset - end > READ_MAX_GAP ||
+            next.offset + next.size - first.at.offset > READ_MAX_BYTES
+          )
+            break;
+          end = Math.max(end, next.offset + next.size);
+          j++;
+        }
+        const run = readRange(fd, first.at.offset, end - first.at.offset, path);
+        for (let k = i; k < j; k++) {
+          const { sha256, at } = list[k] as { sha256: string; at: PackedBlob };
+          const bytes = run.subarray(
+            at.offset - first.at.offset,
+            at.offset - first.at.offset + at.size,
+          );
+          checkSha256(sha256, bytes);
+          out.set(sha256, bytes);
+        }
+        i = j;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    this.touch(path);
+  }
+
+  private touch(path: string): void {
+    try {
+      const nowMs = Date.now();
+      if (nowMs - statSync(path).mtimeMs < this.useTimeGrainMs) return;
+      const now = new Date(nowMs);
+      utimesSync(path, now, now);
+    } catch {
+      // Evicted meanwhile by another process: nothing to refresh.
+    }
+  }
+
+  /** Removes a pack: index first, so no reader is sent to bytes about to vanish. */
+  drop(pack: string): void {
+    rmSync(this.idxPath(pack), { force: true });
+    rmSync(this.packPath(pack), { force: true });
+    if (this.index) for (const [sha, b] of this.index) if (b.pack === pack) this.index.delete(sha);
+  }
+
+  /** Every pack with its size, use time and blobs, for eviction. */
+  list(): PackFile[] {
+    this.sweepLeftovers();
+    const out: PackFile[] = [];
+    for (const name of this.names()) {
+      try {
+        const st = statSync(this.packPath(name));
+        const shas = CachePacks.parseIdx(readFileSync(this.idxPath(name), 'utf8'));
+        out.push({ name, size: st.size, usedMs: st.mtimeMs, sha256s: shas.map((r) => r.sha256) });
+      } catch {
+        // Half removed by another process.
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Removes what a killed writer left: temp files, and packs whose index never appeared. Only
+   * old ones, so a writer still at work in another process is never disturbed.
+   */
+  private sweepLeftovers(): void {
+    let files: string[];
+    try {
+      files = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    const indexed = new Set(files.filter((f) => f.endsWith('.idx')).map((f) => f.slice(0, -4)));
+    const cutoff = Date.now() - LEFTOVER_AGE_MS;
+    for (const f of files) {
+      const orphan = f.endsWith('.tmp') || (f.endsWith('.pack') && !indexed.has(f.slice(0, -5)));
+      if (!orphan) continue;
+      const p = join(this.dir, f);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st && st.mtimeMs < cutoff) rmSync(p, { force: true });
+    }
+  }
+
+  writer(): CachePackWriter {
+    mkdirSync(this.dir, { recursive: true });
+    return new CachePackWriter(this.dir, (name, rows) => {
+      const index = this.load();
+      for (const r of rows)
+        if (!index.has(r.sha256))
+          index.set(r.sha256, { pack: name, offset: r.offset, size: r.size });
+    });
+  }
+}
+
+function readRange(fd: number, start: number, length: number, path: string): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, start + got);
+    if (n === 0) throw new Error(`${path} ends before byte ${start + length}`);
+    got += n;
+  }
+  return buf;
+}
+
+/**
+ * Appends blobs (already in memory, synchronously) to new packs; `finishSync` makes them
+ * visible. Blobs are added in arrival order, a new pack started past CACHE_PACK_MAX_BYTES.
+ */
+export class CachePackWriter {
+  private fd: number | undefined;
+  private name = '';
+  private tmp = '';
+  private offset = 0;
+  private rows: { sha256: string; offset: number; size: number }[] = [];
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly onSealed: (
+      name: string,
+      rows: readonly { sha256: string; offset: number; size: number }[],
+    ) => void,
+  ) {}
+
+  /** Keeps a small blob; throws DIGEST_MISMATCH (keeping nothing of it) unless it has its hash. */
+  addSync(sha256: string, bytes: Uint8Array): void {
+    checkSha256(sha256, bytes);
+    if (this.seen.has(sha256)) return;
+    this.seen.add(sha256);
+    if (this.fd !== undefined && this.offset + bytes.length > CACHE_PACK_MAX_BYTES) this.seal();
+    if (this.fd === undefined) {
+      this.name = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+      this.tmp = join(this.dir, `.${this.name}.pack.tmp`);
+      this.fd = openSync(this.tmp, 'wx', 0o444);
+      this.offset = 0;
+      this.rows = [];
+    }
+    this.rows.push({ sha256, offset: this.offset, size: bytes.length });
+    this.offset += bytes.length;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes >= WRITE_CHUNK_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.fd === undefined || this.pendingBytes === 0) return;
+    const chunk = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    let at = 0;
+    while (at < chunk.length) at += writeSync(this.fd, chunk, at, chunk.length - at);
+  }
+
+  private seal(): void {
+    if (this.fd === undefined) return;
+    this.flush();
+    closeSync(this.fd);
+    this.fd = undefined;
+    const pack = join(this.dir, `${this.name}.pack`);
+    renameSync(this.tmp, pack);
+    const idx = join(this.dir, `${this.name}.idx`);
+    const idxTmp = join(this.dir, `.${this.name}.idx.tmp`);
+    writeFileSync(idxTmp, this.rows.map((r) => `${r.sha256} ${r.offset} ${r.size}\n`).join(''));
+    renameSync(idxTmp, idx);
+    this.onSealed(this.name, this.rows);
+  }
+
+  /** Makes every blob added so far visible in the cache. */
+  finishSync(): void {
+    this.seal();
+  }
+
+  /** Drops the pack being written (what was sealed before stays). */
+  abortSync(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+/** Throws DIGEST_MISMATCH unless `bytes` hash to `sha256` (only SHA-256: MD5 is not needed). */
+export function checkSha256(sha256: string, bytes: Uint8Array): void {
+  const got = createHash('sha256').update(bytes).digest('hex');
+  if (got !== sha256) {
+    throw new CairnError(
+      'DIGEST_MISMATCH',
+      `blob ${sha256} arrived with SHA-256 ${got}; not kept`,
+      {
+        sha256,
+      },
+    );
+  }
+}
