@@ -7,3 +7,4 @@ export * from './manifest.js';
 export * from './refs.js';
 export * from './arn.js';
 export * from './folders.js';
+export * from './off-thread-md5.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { OffThreadMd5 } from './off-thread-md5.js';
+import { OffThreadMd5 } from '@cairn/core';
 
 /** Both digests Cairn needs: base64 MD5 (W&B's entry digest) and hex SHA-256 (the blob address). */
 export interface FileHashes {

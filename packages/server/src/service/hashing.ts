@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { OffThreadMd5 } from './off-thread-md5.js';
+import { OffThreadMd5 } from '@cairn/core';
 
 export interface Digests {
   sha256: string;
