@@ -5,8 +5,7 @@ import { listPageSize } from './config.js';
 import {
   bareEtag,
   notFound,
-  prefixEntries,
-  singleEntry,
+  objectReference,
   tooMany,
   unavailable,
   writeStreamTo,
@@ -140,18 +139,13 @@ export async function azureReference(
   opts: ObjectReferenceOptions,
 ): Promise<ManifestEntry[]> {
   const t = target(uri);
-  if (!opts.checksum) {
-    const key = t.key || t.container;
-    return [singleEntry(uri, { key, size: 0, digest: uri, extra: {} }, opts.name)];
-  }
   try {
-    const isPrefix = t.key === '' || t.key.endsWith('/');
-    const obj = isPrefix ? undefined : await blobProperties(t, uri);
-    if (obj) return [singleEntry(uri, obj, opts.name)];
-    const prefix = isPrefix ? t.key : `${t.key}/`;
-    const objects = await listPrefix(t, uri, prefix, opts.maxObjects);
-    if (objects.length === 0) throw notFound(uri, 'no blob has this name or prefix');
-    return prefixEntries(prefix, objects, opts.name, (k) => canonical(t, k));
+    return await objectReference(uri, t.key, t.container, opts, {
+      head: (k) => blobProperties({ ...t, key: k }, uri),
+      list: (prefix, max) => listPrefix(t, uri, prefix, max),
+      uriOf: (k) => canonical(t, k),
+      missing: 'no blob has this name or prefix',
+    });
   } catch (err) {
     throw unavailable(uri, err);
   }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CairnError, joinEntryPath, normalizeEntryPath } from '@cairn/core';
 import type { ManifestEntry } from '@cairn/core';
+import type { ObjectReferenceOptions } from './types.js';
 
 /** W&B's default ceiling for directory and prefix references. */
 export const DEFAULT_MAX_OBJECTS = 10_000_000;
@@ -79,6 +80,42 @@ export function prefixEntries(
     if (Object.keys(o.extra).length > 0) entry.extra = { ...o.extra };
     return entry;
   });
+}
+
+/** How one object store answers for a reference: an object by its exact key, or a prefix. */
+export interface ReferenceLookup {
+  /** The object named exactly `key`, or undefined when there is none. */
+  head(key: string): Promise<StoredObject | undefined>;
+  /** Every object under `prefix`; more than `maxObjects` is an error, never a truncation. */
+  list(prefix: string, maxObjects: number): Promise<StoredObject[]>;
+  /** The reference URI of a listed object. */
+  uriOf(key: string): string;
+  /** The not-found message when neither an object nor a prefix matches. */
+  missing: string;
+}
+
+/**
+ * The entries of a reference, as W&B's handlers make them: without `checksum` nothing is asked
+ * and the URI is the digest; a key naming an object is one entry; otherwise the key is a prefix
+ * whose objects are listed. `root` stands in for an empty key (the bucket or container).
+ */
+export async function objectReference(
+  uri: string,
+  key: string,
+  root: string,
+  opts: ObjectReferenceOptions,
+  lookup: ReferenceLookup,
+): Promise<ManifestEntry[]> {
+  if (!opts.checksum) {
+    return [singleEntry(uri, { key: key || root, size: 0, digest: uri, extra: {} }, opts.name)];
+  }
+  const isPrefix = key === '' || key.endsWith('/');
+  const obj = isPrefix ? undefined : await lookup.head(key);
+  if (obj) return [singleEntry(uri, obj, opts.name)];
+  const prefix = isPrefix ? key : `${key}/`;
+  const objects = await lookup.list(prefix, opts.maxObjects);
+  if (objects.length === 0) throw notFound(uri, lookup.missing);
+  return prefixEntries(prefix, objects, opts.name, lookup.uriOf);
 }
 
 /** An unquoted ETag (W&B records it without quotes or the weak prefix). */

@@ -4,8 +4,7 @@ import type { ManifestEntry } from '@cairn/core';
 import { env, listPageSize, objectStoreOptions } from './config.js';
 import {
   notFound,
-  prefixEntries,
-  singleEntry,
+  objectReference,
   splitBucketUri,
   tooMany,
   unavailable,
@@ -91,17 +90,13 @@ export async function gcsReference(
   opts: ObjectReferenceOptions,
 ): Promise<ManifestEntry[]> {
   const { bucket, key } = splitBucketUri(uri, 'gs');
-  if (!opts.checksum) {
-    return [singleEntry(uri, { key: key || bucket, size: 0, digest: uri, extra: {} }, opts.name)];
-  }
   try {
-    const isPrefix = key === '' || key.endsWith('/');
-    const obj = isPrefix ? undefined : await getJson<GcsObject>(uri, objectUrl(bucket, key));
-    if (obj) return [singleEntry(uri, toStored(obj), opts.name)];
-    const prefix = isPrefix ? key : `${key}/`;
-    const objects = await listPrefix(uri, bucket, prefix, opts.maxObjects);
-    if (objects.length === 0) throw notFound(uri, 'no object has this name or prefix');
-    return prefixEntries(prefix, objects, opts.name, (k) => `gs://${bucket}/${k}`);
+    return await objectReference(uri, key, bucket, opts, {
+      head: (k) => getJson<GcsObject>(uri, objectUrl(bucket, k)).then((o) => o && toStored(o)),
+      list: (prefix, max) => listPrefix(uri, bucket, prefix, max),
+      uriOf: (k) => `gs://${bucket}/${k}`,
+      missing: 'no object has this name or prefix',
+    });
   } catch (err) {
     throw unavailable(uri, err);
   }

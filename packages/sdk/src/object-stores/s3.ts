@@ -5,8 +5,7 @@ import { env, listPageSize, objectStoreOptions, onObjectStoreConfig } from './co
 import {
   bareEtag,
   notFound,
-  prefixEntries,
-  singleEntry,
+  objectReference,
   splitBucketUri,
   tooMany,
   unavailable,
@@ -100,16 +99,13 @@ export async function s3Reference(
   opts: ObjectReferenceOptions,
 ): Promise<ManifestEntry[]> {
   const { bucket, key } = splitBucketUri(uri, 's3');
-  if (!opts.checksum) {
-    return [singleEntry(uri, { key: key || bucket, size: 0, digest: uri, extra: {} }, opts.name)];
-  }
   try {
-    const obj = key === '' || key.endsWith('/') ? undefined : await headObject(bucket, key);
-    if (obj) return [singleEntry(uri, obj, opts.name)];
-    const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-    const objects = await listPrefix(uri, bucket, prefix, opts.maxObjects);
-    if (objects.length === 0) throw notFound(uri, 'no object has this key or prefix');
-    return prefixEntries(prefix, objects, opts.name, (k) => `s3://${bucket}/${k}`);
+    return await objectReference(uri, key, bucket, opts, {
+      head: (k) => headObject(bucket, k),
+      list: (prefix, max) => listPrefix(uri, bucket, prefix, max),
+      uriOf: (k) => `s3://${bucket}/${k}`,
+      missing: 'no object has this key or prefix',
+    });
   } catch (err) {
     if (err instanceof CairnError) throw err;
     if (httpStatus(err) === 404 || httpStatus(err) === 403) {
