@@ -39,6 +39,27 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * filter in the WHERE clause, so a page costs an index range scan whatever the table size. Row
  * values work on SQLite and PostgreSQL.
  */
+/** Live artifact versions logged through the native API, as the SageMaker face shows them. */
+export function liveVersionRows(db: SageMakerDb) {
+  return db
+    .selectFrom('versions as v')
+    .innerJoin('collections as c', 'c.id', 'v.collection_id')
+    .innerJoin('projects as p', 'p.id', 'c.project_id')
+    .innerJoin('entities as e', 'e.id', 'p.entity_id')
+    .select([
+      'v.id as id',
+      'v.idx as idx',
+      'v.digest as digest',
+      'v.created_at as created_at',
+      'v.updated_at as updated_at',
+      'c.name as collection',
+      'c.type as type',
+      'p.path as project',
+      'e.name as entity',
+    ])
+    .where('v.state', '!=', 'DELETED');
+}
+
 export class ListStore {
   private readonly pg: boolean;
 
@@ -115,23 +136,7 @@ export class ListStore {
     p: PageRequest,
   ): Promise<VersionRow[]> {
     if (filter.source === 'none') return [];
-    let q = this.db
-      .selectFrom('versions as v')
-      .innerJoin('collections as c', 'c.id', 'v.collection_id')
-      .innerJoin('projects as p', 'p.id', 'c.project_id')
-      .innerJoin('entities as e', 'e.id', 'p.entity_id')
-      .select([
-        'v.id as id',
-        'v.idx as idx',
-        'v.digest as digest',
-        'v.created_at as created_at',
-        'v.updated_at as updated_at',
-        'c.name as collection',
-        'c.type as type',
-        'p.path as project',
-        'e.name as entity',
-      ])
-      .where('v.state', '!=', 'DELETED');
+    let q = liveVersionRows(this.db);
     if (filter.type !== undefined) q = q.where('c.type', '=', filter.type);
     if (filter.source) {
       q = q

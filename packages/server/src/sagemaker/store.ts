@@ -8,7 +8,7 @@ import {
 } from 'kysely';
 import type { Database } from '../store/meta/schema.js';
 import type { RunTables } from '../store/meta/run-schema.js';
-import { ListStore } from './list-store.js';
+import { ListStore, liveVersionRows } from './list-store.js';
 
 /** Tables of migration 003; `associations` is shared with the SDK's lineage (migration 001). */
 export interface SageMakerTables {
@@ -193,30 +193,10 @@ export class SageMakerStore {
 
   // --- versions logged through the native API (read-only here) ------------------------------
 
-  private versionQuery() {
-    return this.db
-      .selectFrom('versions as v')
-      .innerJoin('collections as c', 'c.id', 'v.collection_id')
-      .innerJoin('projects as p', 'p.id', 'c.project_id')
-      .innerJoin('entities as e', 'e.id', 'p.entity_id')
-      .select([
-        'v.id as id',
-        'v.idx as idx',
-        'v.digest as digest',
-        'v.created_at as created_at',
-        'v.updated_at as updated_at',
-        'c.name as collection',
-        'c.type as type',
-        'p.path as project',
-        'e.name as entity',
-      ])
-      .where('v.state', '!=', 'DELETED');
-  }
-
   async versions(ids: string[]): Promise<VersionRow[]> {
     const out: VersionRow[] = [];
     for (const part of chunks(ids)) {
-      out.push(...(await this.versionQuery().where('v.id', 'in', part).execute()));
+      out.push(...(await liveVersionRows(this.db).where('v.id', 'in', part).execute()));
     }
     return out;
   }
