@@ -1,9 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CairnError, FRAME_HEADER_BYTES } from '@cairn/core';
+import { ConnectionFailed, streamRequest, type StreamAnswer } from './stream-request.js';
 import type {
   BlobInfo,
   BlobLocation,
@@ -66,33 +64,16 @@ function storeError(status: number, text: string, what: string): CairnError {
 
 /** PUTs a stream of exactly `size` bytes to a presigned URL (S3 wants a Content-Length). */
 async function putObject(url: string, body: Readable, size: number, what: string): Promise<void> {
-  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-  const req = send(url, { method: 'PUT', headers: { 'content-length': String(size) } });
-  const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
-    req.once('response', (res: IncomingMessage) => {
-      const parts: Buffer[] = [];
-      res.on('data', (b: Buffer) => parts.push(b));
-      res.once('end', () =>
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
-      );
-      res.once('error', reject);
-    });
-    req.once('error', reject);
-  });
-  const sent = pipeline(body, req).catch(() => undefined);
-  let answer: { status: number; text: string };
+  let answer: StreamAnswer;
   try {
-    answer = await answered;
+    answer = await streamRequest(url, 'PUT', { 'content-length': String(size) }, body);
   } catch (err) {
-    if (body.errored) throw body.errored;
+    if (!(err instanceof ConnectionFailed)) throw err;
     throw new CairnError(
       'UNAVAILABLE',
-      `cannot reach the object store for ${what} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `cannot reach the object store for ${what} (${err.reason})`,
     );
-  } finally {
-    body.destroy();
   }
-  await sent;
   if (answer.status < 200 || answer.status >= 300)
     throw storeError(answer.status, answer.text, what);
 }

@@ -1,9 +1,6 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { API_PREFIX, CairnError, errorFromBody } from '@cairn/core';
+import { ConnectionFailed, streamRequest, type StreamAnswer } from './stream-request.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -107,35 +104,13 @@ export class HttpClient {
     const url = this.urlOf(path);
     const headers: Record<string, string> = { 'content-type': contentType };
     if (this.apiKey) headers['authorization'] = `Bearer ${this.apiKey}`;
-    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = send(url, { method, headers });
-    const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      req.once('response', (res: IncomingMessage) => {
-        const parts: Buffer[] = [];
-        res.on('data', (b: Buffer) => parts.push(b));
-        res.once('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
-        );
-        res.once('error', reject);
-      });
-      req.once('error', reject);
-    });
-    // A server that answers early (an auth or validation error) stops reading the body: its
-    // answer is what counts, not the broken pipe.
-    const sent = pipeline(body, req).catch(() => undefined);
-    let answer: { status: number; text: string };
+    let answer: StreamAnswer;
     try {
-      answer = await answered;
+      answer = await streamRequest(url, method, headers, body);
     } catch (err) {
-      // Reading the body failed (the request was torn down because of it): that is the error.
-      if (body.errored) throw body.errored;
-      const e = err as NodeJS.ErrnoException;
-      throw this.unreachable(e.code ?? e.message);
-    } finally {
-      body.destroy();
+      if (err instanceof ConnectionFailed) throw this.unreachable(err.reason);
+      throw err;
     }
-    // A 2xx means the server read (and checked) the whole body; a late pipe error is moot then.
-    await sent;
     if (answer.status >= 200 && answer.status < 300) {
       try {
         return JSON.parse(answer.text) as T;

@@ -1,0 +1,60 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** The connection failed before an answer came; `reason` is the errno code or the message. */
+export class ConnectionFailed extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'ConnectionFailed';
+  }
+}
+
+export interface StreamAnswer {
+  status: number;
+  text: string;
+}
+
+/**
+ * Sends `body` as the request body and resolves to the status and text of the answer. A server
+ * that answers early (an auth or validation error, a refused upload) stops reading the body: its
+ * answer is what counts, not the broken pipe. If reading the body failed, that error is thrown;
+ * if the connection failed, a ConnectionFailed.
+ */
+export async function streamRequest(
+  url: string,
+  method: string,
+  headers: OutgoingHttpHeaders,
+  body: Readable,
+): Promise<StreamAnswer> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const req = send(url, { method, headers });
+  const answered = new Promise<StreamAnswer>((resolve, reject) => {
+    req.once('response', (res: IncomingMessage) => {
+      const parts: Buffer[] = [];
+      res.on('data', (b: Buffer) => parts.push(b));
+      res.once('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
+      );
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+  });
+  const sent = pipeline(body, req).catch(() => undefined);
+  let answer: StreamAnswer;
+  try {
+    answer = await answered;
+  } catch (err) {
+    // Reading the body failed (the request was torn down because of it): that is the error.
+    if (body.errored) throw body.errored;
+    const e = err as NodeJS.ErrnoException;
+    throw new ConnectionFailed(e.code ?? e.message);
+  } finally {
+    body.destroy();
+  }
+  // A 2xx means the server read (and checked) the whole body; a late pipe error is moot then.
+  await sent;
+  return answer;
+}
