@@ -14,7 +14,7 @@ import type { HttpClient } from './http.js';
 import { runPool } from './pool.js';
 import { changedWhileLogged } from './prepare.js';
 import type { PreparedFile } from './prepare.js';
-import type { ProgressReporter } from './progress.js';
+import { countedFile, type ProgressReporter } from './progress.js';
 
 /**
  * Bytes straight between this client and the server's object store (wire.ts, "Direct
@@ -78,17 +78,6 @@ async function putObject(url: string, body: Readable, size: number, what: string
     throw storeError(answer.status, answer.text, what);
 }
 
-async function* counted(
-  source: AsyncIterable<Uint8Array>,
-  progress: ProgressReporter,
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    progress.add(0, chunk.length);
-    yield chunk;
-  }
-  progress.add(1, 0);
-}
-
 export interface DirectUploadHooks {
   /** The framed body of a pack, as POST /packs takes it (it counts its own progress). */
   packBody(pack: readonly PreparedFile[]): Readable;
@@ -131,7 +120,12 @@ export async function uploadDirect(
       if (!t) throw new CairnError('UNAVAILABLE', 'the server handed out no upload target');
       const file = createReadStream(f.item.localPath, { highWaterMark: 1 << 20 });
       try {
-        await putObject(t.url, Readable.from(counted(file, progress)), size, `${f.item.localPath}`);
+        await putObject(
+          t.url,
+          Readable.from(countedFile(file, progress)),
+          size,
+          `${f.item.localPath}`,
+        );
         await complete({ blobs: [{ id: t.id, sha256 }] });
       } catch (err) {
         if (err instanceof CairnError && err.code === 'DIGEST_MISMATCH') {

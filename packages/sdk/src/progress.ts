@@ -47,3 +47,15 @@ export class ProgressReporter {
     this.listener({ ...this.p });
   }
 }
+
+/** Passes a file's bytes through, counting them and, at the end, the file, on `progress`. */
+export async function* countedFile(
+  source: AsyncIterable<Uint8Array>,
+  progress: ProgressReporter,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    progress.add(0, chunk.length);
+    yield chunk;
+  }
+  progress.add(1, 0);
+}

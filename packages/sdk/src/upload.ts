@@ -23,7 +23,7 @@ import type { HttpClient } from './http.js';
 import { runPool } from './pool.js';
 import { SMALL_FILE_BYTES, changedWhileLogged } from './prepare.js';
 import type { PreparedFile } from './prepare.js';
-import { ProgressReporter } from './progress.js';
+import { ProgressReporter, countedFile } from './progress.js';
 import type { ProgressListener } from './progress.js';
 
 /** Upper bound of one pack upload: many small blobs in one framed stream. */
@@ -101,17 +101,6 @@ function groupPacks(files: readonly PreparedFile[]): PreparedFile[][] {
   return packs;
 }
 
-async function* counted(
-  source: AsyncIterable<Uint8Array>,
-  progress: ProgressReporter,
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    progress.add(0, chunk.length);
-    yield chunk;
-  }
-  progress.add(1, 0);
-}
-
 async function putLarge(
   http: HttpClient,
   f: PreparedFile,
@@ -122,7 +111,7 @@ async function putLarge(
     await http.sendStream<BlobInfo>(
       'PUT',
       `/blobs/${f.hashes.sha256}`,
-      Readable.from(counted(file, progress), { objectMode: false }),
+      Readable.from(countedFile(file, progress), { objectMode: false }),
     );
   } catch (err) {
     if (err instanceof CairnError && err.code === 'DIGEST_MISMATCH') {
