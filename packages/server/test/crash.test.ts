@@ -1,40 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { CommitResult, UploadSession } from '@cairn/core';
 import { fileEntry, json, post, putPack, sha256 } from './helpers.js';
+import { exited, spawnServer } from './spawned-server.js';
 
-const serve = fileURLToPath(new URL('../src/serve.ts', import.meta.url));
 const MiB = 1024 * 1024;
-
-async function spawnServer(dataDir: string): Promise<{ child: ChildProcess; api: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', serve], {
-    env: { ...process.env, CAIRN_PORT: '0', CAIRN_DATA_DIR: dataDir, CAIRN_API_KEY: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
-  });
-  return { child, api: `${url}/api/v1` };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((r) =>
-    child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
-  );
-}
 
 async function tmpBytes(dataDir: string): Promise<number> {
   let total = 0;

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type {
   CommitResult,
   DirectUploadTargets,
@@ -29,10 +28,10 @@ import {
   sha256,
 } from './helpers.js';
 import { testS3 } from './s3.js';
+import { exited, spawnServer } from './spawned-server.js';
 
 const admin = process.env['CAIRN_TEST_POSTGRES_URL'];
 const needsPostgres = admin ? false : 'needs CAIRN_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)';
-const serve = fileURLToPath(new URL('../src/serve.ts', import.meta.url));
 const MiB = 1024 * 1024;
 
 async function sharedDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -154,31 +153,14 @@ test(
   },
 );
 
-async function spawnServer(
+/** A spawned server with a throwaway data directory (its metadata and blobs are shared). */
+async function spawnShared(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; api: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cairn-multi-kill-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', serve], {
-    env: { ...process.env, CAIRN_PORT: '0', CAIRN_DATA_DIR: dataDir, CAIRN_API_KEY: '', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child.once('exit', () => void rm(dataDir, { recursive: true, force: true }));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
-  });
-  return { child, api: `${url}/api/v1` };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((r) =>
-    child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
-  );
+  const s = await spawnServer(dataDir, env);
+  s.child.once('exit', () => void rm(dataDir, { recursive: true, force: true }));
+  return s;
 }
 
 function envOf(db: string, loc: S3Location): Record<string, string> {
@@ -201,7 +183,7 @@ test(
     // An s3rver of this test's own, to see the multipart upload in flight.
     const s3 = await testS3(true);
     const env = envOf(db.url, s3.location(false));
-    const [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+    const [a, b] = await Promise.all([spawnShared(env), spawnShared(env)]);
     try {
       const big = Buffer.alloc(24 * MiB, 5);
       big.write(`unique ${randomBytes(8).toString('hex')}`);
