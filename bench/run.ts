@@ -138,160 +138,237 @@ function ratioRow(
   });
 }
 
-function lateRow(s: number, baseName: string, late: number): void {
+/**
+ * The median over rounds of each round's ratio to the same copy timed just before the operation:
+ * both then ran in the same state of the disk, which on this VM drifts by 10× within minutes.
+ */
+function pairRow(key: string, baseName: string, max: number | undefined): void {
+  const ratios = [...(samples.get(`${key}.pair`) ?? [])].sort((a, b) => a - b);
+  // The upper middle for an even count: never the kinder of two.
+  const mid = ratios[Math.floor(ratios.length / 2)] ?? Number.NaN;
   rows.push({
-    figure: '  (same, vs the copy timed again just before it)',
-    value: `${s.toFixed(2)} s`,
-    baseline: `${baseName} ${late.toFixed(2)} s`,
-    ratio: `${(s / late).toFixed(2)}×`,
-    target: 'info',
-    ok: true,
+    figure: `  (same, median of ${ratios.length} ratios to a ${baseName} timed just before)`,
+    value: ratios.map((r) => `${r.toFixed(2)}×`).join(' '),
+    baseline: `${baseName} ${best(`late-${key.replace(/^(log|cold|warm)-/, '')}`).toFixed(2)} s best`,
+    ratio: `${mid.toFixed(2)}×`,
+    target: max === undefined ? 'info' : `≤ ${max}×`,
+    ok: max === undefined || mid <= max,
   });
+}
+
+/**
+ * Every figure and its baselines are measured once per round, interleaved, and the best of the
+ * rounds is kept for each: on this shared VM the disk's speed moves by 10× from one minute to the
+ * next, and noise only ever adds time, so the best of a few runs is the figure least distorted
+ * by whatever else the machine was doing.
+ */
+const ROUNDS = Math.max(1, Number(process.env['CAIRN_BENCH_ROUNDS'] ?? 3));
+const samples = new Map<string, number[]>();
+function note(key: string, value: number): void {
+  const list = samples.get(key) ?? [];
+  list.push(value);
+  samples.set(key, list);
+}
+function best(key: string): number {
+  return Math.min(...(samples.get(key) ?? [Number.NaN]));
+}
+function worst(key: string): number {
+  return Math.max(...(samples.get(key) ?? [Number.NaN]));
+}
+function copyBaselines(key: string, src: string, dest: string): void {
+  sync();
+  note(
+    `${key}.plain`,
+    seconds(() => sh('cp', ['-r', src, dest])),
+  );
+  execFileSync('rm', ['-rf', dest]);
+  sync();
+  note(
+    `${key}.synced`,
+    seconds(() => {
+      sh('cp', ['-r', src, dest]);
+      sync();
+    }),
+  );
+  execFileSync('rm', ['-rf', dest]);
+  sync();
+}
+const base = (key: string): { plain: number; synced: number } => ({
+  plain: best(`${key}.plain`),
+  synced: best(`${key}.synced`),
+});
+
+/** The plain copy of `src` timed now (the page cache warm, the disk in its current state). */
+function lateCopy(key: string, src: string): number {
+  sync();
+  const s = seconds(() => sh('cp', ['-r', src, join(work, 'cp-late')]));
+  execFileSync('rm', ['-rf', join(work, 'cp-late')]);
+  sync();
+  note(`late-${key}`, s);
+  return s;
+}
+
+async function round(r: number, small: string, large: string, smallPaths: string[]): Promise<void> {
+  copyBaselines('cp-tree', small, join(work, 'cp-small'));
+  copyBaselines('cp-large', large, join(work, 'cp-large.bin'));
+  note('hash-tree', await hashOnce(smallPaths, false));
+  note('hash-large', await hashOnce([large], true));
+
+  const dataDir = join(work, `server-${r}`);
+  const server = await startServerProcess(dataDir);
+  const cache = join(work, `cache-${r}`);
+  try {
+    let late = lateCopy('small', small);
+    const logSmall = await clientOp(['log', server.url, cache, 'small', small]);
+    note('log-small', logSmall.seconds);
+    note('log-small.pair', logSmall.seconds / late);
+    sync();
+    late = lateCopy('large', large);
+    const logLarge = await clientOp(['log', server.url, cache, 'large', large]);
+    note('log-large', logLarge.seconds);
+    note('log-large.pair', logLarge.seconds / late);
+    note('rss-client', logLarge.maxRssMb);
+    note('rss-server', await server.peakRssMb());
+    sync();
+
+    const reSmall = await clientOp(['log', server.url, cache, 'small', small]);
+    note('re-small', reSmall.seconds);
+    note('re-small.created', reSmall.created === false ? 0 : 1);
+    const reLarge = await clientOp(['log', server.url, cache, 'large', large]);
+    note('re-large', reLarge.seconds);
+    note('re-large.created', reLarge.created === false ? 0 : 1);
+
+    const changed = smallPaths.filter((_, i) => i % 100 === r % 100);
+    for (const p of changed) await writeFile(p, randomBytes(4096));
+    const before = du(join(dataDir, 'objects'));
+    const reChanged = await clientOp(['log', server.url, cache, 'small', small]);
+    note('changed', reChanged.seconds);
+    note('changed.stored', du(join(dataDir, 'objects')) - before);
+    note('changed.bytes', changed.length * 4096);
+    sync();
+
+    for (const [key, ref, src] of [
+      ['small', 'small:latest', small],
+      ['large', 'large:latest', large],
+    ] as const) {
+      // The same copy timed right before each download: what the disk state costs any writer now.
+      const late = lateCopy(key, src);
+      const coldCache = join(work, `cold-cache-${key}-${r}`);
+      const cold = await clientOp([
+        'get',
+        server.url,
+        coldCache,
+        ref,
+        join(work, `dl-cold-${key}`),
+      ]);
+      note(`cold-${key}`, cold.seconds);
+      note(`cold-${key}.pair`, cold.seconds / late);
+      sync();
+      const warm = await clientOp([
+        'get',
+        server.url,
+        coldCache,
+        ref,
+        join(work, `dl-warm-${key}`),
+      ]);
+      note(`warm-${key}`, warm.seconds);
+      note(`warm-${key}.pair`, warm.seconds / late);
+      for (const d of [`dl-cold-${key}`, `dl-warm-${key}`, `cold-cache-${key}-${r}`])
+        await rm(join(work, d), { recursive: true, force: true });
+      sync();
+    }
+  } finally {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(cache, { recursive: true, force: true });
+  }
 }
 
 try {
   const small = join(work, 'small');
   const large = join(work, 'large.bin');
   console.error(
-    `bench: generating ${FILES} × 4 KiB files and a ${LARGE_MB} MiB file under ${work}`,
+    `bench: generating ${FILES} × 4 KiB files and a ${LARGE_MB} MiB file under ${work}; best of ${ROUNDS} rounds`,
   );
   const smallPaths = await makeTree(small);
   await makeLarge(large);
   sync();
+  for (let r = 0; r < ROUNDS; r++) {
+    console.error(`bench: round ${r + 1} of ${ROUNDS}`);
+    await round(r, small, large, smallPaths);
+  }
 
-  const cpTree = {
-    plain: seconds(() => sh('cp', ['-r', small, join(work, 'cp-small')])),
-    synced: 0,
-  };
-  sync();
-  const cpLarge = {
-    plain: seconds(() => sh('cp', [large, join(work, 'cp-large.bin')])),
-    synced: 0,
-  };
-  sync();
-  cpTree.synced = seconds(() => {
-    sh('cp', ['-r', small, join(work, 'cp-small-synced')]);
-    sync();
+  const logSmall = best('log-small');
+  ratioRow('log 10k × 4 KiB', logSmall, 'cp -r', base('cp-tree'), 3);
+  pairRow('log-small', 'cp -r', 3);
+  rows.push({
+    figure: '  (same, vs reading once with MD5+SHA-256)',
+    value: `${logSmall.toFixed(2)} s`,
+    baseline: `hash ${best('hash-tree').toFixed(2)} s`,
+    ratio: `${(logSmall / best('hash-tree')).toFixed(2)}×`,
+    target: 'info',
+    ok: true,
   });
-  cpLarge.synced = seconds(() => {
-    sh('cp', [large, join(work, 'cp-large-synced.bin')]);
-    sync();
+  const logLarge = best('log-large');
+  ratioRow(`log ${LARGE_MB} MiB file`, logLarge, 'cp', base('cp-large'), 1.5);
+  pairRow('log-large', 'cp', 1.5);
+  rows.push({
+    figure: '  (same, vs reading once with MD5+SHA-256)',
+    value: `${logLarge.toFixed(2)} s`,
+    baseline: `hash ${best('hash-large').toFixed(2)} s`,
+    ratio: `${(logLarge / best('hash-large')).toFixed(2)}×`,
+    target: 'info',
+    ok: true,
   });
-  const hashTree = await hashOnce(smallPaths, false);
-  const hashLarge = await hashOnce([large], true);
-  for (const p of ['cp-small', 'cp-small-synced', 'cp-large.bin', 'cp-large-synced.bin'])
-    await rm(join(work, p), { recursive: true });
-
-  const dataDir = join(work, 'server');
-  const server = await startServerProcess(dataDir);
-  const cache = join(work, 'cache');
-  try {
-    const logSmall = await clientOp(['log', server.url, cache, 'small', small]);
-    sync();
-    ratioRow('log 10k × 4 KiB', logSmall.seconds, 'cp -r', cpTree, 3);
+  for (const who of ['client', 'server'] as const) {
+    const mb = worst(`rss-${who}`);
     rows.push({
-      figure: '  (same, vs reading once with MD5+SHA-256)',
-      value: `${logSmall.seconds.toFixed(2)} s`,
-      baseline: `hash ${hashTree.toFixed(2)} s`,
-      ratio: `${(logSmall.seconds / hashTree).toFixed(2)}×`,
-      target: 'info',
-      ok: true,
+      figure: `peak RSS of the ${who} (through the large log, worst round)`,
+      value: `${mb.toFixed(0)} MB`,
+      baseline: '-',
+      ratio: '-',
+      target: '≤ 300 MB',
+      ok: mb <= 300,
     });
-
-    const logLarge = await clientOp(['log', server.url, cache, 'large', large]);
-    const serverPeak = await server.peakRssMb();
-    ratioRow(`log ${LARGE_MB} MiB file`, logLarge.seconds, 'cp', cpLarge, 1.5);
+  }
+  for (const [name, key, first] of [
+    ['re-log 10k unchanged', 're-small', logSmall],
+    [`re-log ${LARGE_MB} MiB unchanged`, 're-large', logLarge],
+  ] as const) {
+    const re = best(key);
+    const created = worst(`${key}.created`) > 0;
+    const r = re / first;
     rows.push({
-      figure: '  (same, vs reading once with MD5+SHA-256)',
-      value: `${logLarge.seconds.toFixed(2)} s`,
-      baseline: `hash ${hashLarge.toFixed(2)} s`,
-      ratio: `${(logLarge.seconds / hashLarge).toFixed(2)}×`,
-      target: 'info',
-      ok: true,
+      figure: name + (created ? ' (NEW VERSION?)' : ' (no new version)'),
+      value: `${re.toFixed(2)} s`,
+      baseline: `first log ${first.toFixed(2)} s`,
+      ratio: `${(r * 100).toFixed(1)}%`,
+      target: '≤ 10%',
+      ok: r <= 0.1 && !created,
     });
-    for (const [who, mb] of [
-      ['client', logLarge.maxRssMb],
-      ['server', serverPeak],
+  }
+  const stored = worst('changed.stored');
+  const changedBytes = best('changed.bytes');
+  rows.push({
+    figure: `re-log after changing 1% (${changedBytes / 4096} files)`,
+    value: `${best('changed').toFixed(2)} s, ${stored} B stored`,
+    baseline: `changed ${changedBytes} B`,
+    ratio: `${(stored / changedBytes).toFixed(2)}×`,
+    target: 'only changed bytes',
+    ok: stored <= changedBytes * 1.1,
+  });
+  for (const [name, key, baseKey, baseName] of [
+    ['10k × 4 KiB', 'small', 'cp-tree', 'cp -r'],
+    [`${LARGE_MB} MiB file`, 'large', 'cp-large', 'cp'],
+  ] as const) {
+    for (const [temp, max] of [
+      ['cold', 3],
+      ['warm', 1.5],
     ] as const) {
-      rows.push({
-        figure: `peak RSS of the ${who} (through the large log)`,
-        value: `${mb.toFixed(0)} MB`,
-        baseline: '-',
-        ratio: '-',
-        target: '≤ 300 MB',
-        ok: mb <= 300,
-      });
+      const s = best(`${temp}-${key}`);
+      ratioRow(`download ${name}, ${temp} cache`, s, baseName, base(baseKey), max);
+      pairRow(`${temp}-${key}`, baseName, max);
     }
-
-    const reSmall = await clientOp(['log', server.url, cache, 'small', small]);
-    const reLarge = await clientOp(['log', server.url, cache, 'large', large]);
-    for (const [name, re, first] of [
-      ['re-log 10k unchanged', reSmall, logSmall],
-      [`re-log ${LARGE_MB} MiB unchanged`, reLarge, logLarge],
-    ] as const) {
-      const r = re.seconds / first.seconds;
-      rows.push({
-        figure: name + (re.created === false ? ' (no new version)' : ' (NEW VERSION?)'),
-        value: `${re.seconds.toFixed(2)} s`,
-        baseline: `first log ${first.seconds.toFixed(2)} s`,
-        ratio: `${(r * 100).toFixed(1)}%`,
-        target: '≤ 10%',
-        ok: r <= 0.1 && re.created === false,
-      });
-    }
-
-    const changed = smallPaths.filter((_, i) => i % 100 === 0);
-    for (const p of changed) await writeFile(p, randomBytes(4096));
-    const before = du(join(dataDir, 'objects'));
-    const reChanged = await clientOp(['log', server.url, cache, 'small', small]);
-    const stored = du(join(dataDir, 'objects')) - before;
-    const changedBytes = changed.length * 4096;
-    rows.push({
-      figure: `re-log after changing 1% (${changed.length} files)`,
-      value: `${reChanged.seconds.toFixed(2)} s, ${stored} B stored`,
-      baseline: `changed ${changedBytes} B`,
-      ratio: `${(stored / changedBytes).toFixed(2)}×`,
-      target: 'only changed bytes',
-      ok: stored <= changedBytes * 1.1,
-    });
-
-    for (const [name, ref, base, baseName] of [
-      ['10k × 4 KiB', 'small:latest', cpTree, 'cp -r'],
-      [`${LARGE_MB} MiB file`, 'large:latest', cpLarge, 'cp'],
-    ] as const) {
-      // The virtual disk slows down after sustained writes (the logs above wrote over a GiB):
-      // the same copy timed again here shows what the disk state costs any writer right now.
-      const src = base === cpTree ? small : large;
-      const late = seconds(() => sh('cp', ['-r', src, join(work, 'cp-late')]));
-      await rm(join(work, 'cp-late'), { recursive: true });
-      sync();
-      const coldCache = join(work, `cold-cache-${name.length}`);
-      const cold = await clientOp([
-        'get',
-        server.url,
-        coldCache,
-        ref,
-        join(work, `dl-cold-${name.length}`),
-      ]);
-      sync();
-      ratioRow(`download ${name}, cold cache`, cold.seconds, baseName, base, 3);
-      lateRow(cold.seconds, baseName, late);
-      const warm = await clientOp([
-        'get',
-        server.url,
-        coldCache,
-        ref,
-        join(work, `dl-warm-${name.length}`),
-      ]);
-      sync();
-      ratioRow(`download ${name}, warm cache`, warm.seconds, baseName, base, 1.5);
-      lateRow(warm.seconds, baseName, late);
-      await rm(join(work, `dl-cold-${name.length}`), { recursive: true, force: true });
-      await rm(join(work, `dl-warm-${name.length}`), { recursive: true, force: true });
-      await rm(coldCache, { recursive: true, force: true });
-    }
-  } finally {
-    await server.stop();
   }
 
   const widths = [0, 0, 0, 0, 0];

@@ -1,4 +1,5 @@
 import { constants, readdirSync, statSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { copyFile, mkdtemp, stat, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -57,6 +58,7 @@ import { resolveReference } from './references.js';
 import { Run } from './run.js';
 import type { ReferenceOptions } from './references.js';
 import { compareUtf16AsCodePoints, fetchLatest, sameAsLatest, uploadAndCommit } from './upload.js';
+import { directTransfer } from './direct-transfer.js';
 import { EarlyUploads } from './early-upload.js';
 import type { ProgressListener } from './progress.js';
 import type { UploadStats } from './upload.js';
@@ -621,7 +623,7 @@ export class Artifact {
       throw new CairnError('NOT_FOUND', `${localPath} is not a directory`, { localPath });
     }
     const prefix = normalizeDirPrefix(options.name);
-    const found: { abs: string; path: string; size: number }[] = [];
+    const found: { abs: string; path: string; stat: BigIntStats }[] = [];
     // Synchronous calls in a loop: for 10^4 files this is several times faster than as many
     // promise round trips through the threadpool. Yields now and then for progress bars.
     let sinceYield = 0;
@@ -637,9 +639,9 @@ export class Artifact {
           sinceYield = 0;
           await yieldToLoop();
         }
-        const fst = statSync(abs, { throwIfNoEntry: false });
+        const fst = statSync(abs, { bigint: true, throwIfNoEntry: false });
         if (!fst?.isFile()) continue;
-        found.push({ abs, path: joinEntryPath(prefix, relPath), size: fst.size });
+        found.push({ abs, path: joinEntryPath(prefix, relPath), stat: fst });
       }
     };
     await walk(root, '');
@@ -648,10 +650,11 @@ export class Artifact {
     const added: string[] = [];
     for (const f of found) {
       // The common case needs no copy: no promise per file.
+      const size = Number(f.stat.size);
       const item: LocalFileItem =
         policy === 'immutable'
-          ? { kind: 'file', path: f.path, localPath: f.abs, size: f.size }
-          : await this.localItem(f.abs, f.path, policy, f.size);
+          ? { kind: 'file', path: f.path, localPath: f.abs, size, addedStat: f.stat }
+          : await this.localItem(f.abs, f.path, policy, size);
       this.putItem(item, merge);
       if (item.localPath !== f.abs) this.localNames.set(f.abs, f.path);
       added.push(f.path);
@@ -865,41 +868,62 @@ export class Artifact {
         (err: unknown) => ({ err }),
       );
       const items = [...this.items.values()];
-      const prepared = await prepareFiles(items, ctx.statCache, true, options.onProgress, (p) =>
-        early.offer(p),
+      // Through the server, large files are hashed here with SHA-256 only: the server computes
+      // their MD5 while it verifies the upload (or already knows it), so MD5 runs once, not twice.
+      const deferLargeMd5 = directTransfer(ctx.http).then((d) => d === undefined);
+      const prepared = await prepareFiles(
+        items,
+        ctx.statCache,
+        true,
+        options.onProgress,
+        (p) => early.offer(p),
+        { deferLargeMd5 },
       );
       await ctx.statCache.save();
       await early.settle();
       const others = items.flatMap((i) => (i.kind === 'entry' ? [i.entry] : []));
       // Pre-sorted with a cheap comparator, so validateEntries' code-point sort has little to do.
-      const entries = validateEntries(
-        [...prepared.map(entryOf), ...others].sort((a, b) =>
-          compareUtf16AsCodePoints(a.path, b.path),
-        ),
-      );
-      // Unchanged content (typically every hash came from the stat cache) needs no session.
+      const entriesNow = (): ManifestEntry[] =>
+        validateEntries(
+          [...prepared.map(entryOf), ...others].sort((a, b) =>
+            compareUtf16AsCodePoints(a.path, b.path),
+          ),
+        );
       const known = await latest;
       if ('err' in known) throw known.err;
       const same = known.v;
-      if (mayShortcut && sameAsLatest(same, this._type, manifestDigest(entries), aliases, tags)) {
+      const unchanged = (): Artifact => {
         this.created = false;
         if (t9k) this.lastOutcome = 'versioned';
-        this.lastUpload = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 };
         this.entries = undefined;
-        this.adopt(ctx, same);
+        this.adopt(ctx, same as VersionInfo);
         return this;
-      }
-      const plain: CommitRequest = {
-        ...(this._ttl !== 'inherit' ? { ttlMs: this._ttl } : {}),
-        description: this._description,
-        metadata,
-        aliases,
-        tags,
-        entries,
       };
-      const commit: CommitRequest | PlacedCommitRequest = t9k
-        ? { ...plain, placement: t9k.placement }
-        : plain;
+      const isSame = (list: ManifestEntry[]): boolean =>
+        mayShortcut && sameAsLatest(same, this._type, manifestDigest(list), aliases, tags);
+      let entries: ManifestEntry[] | undefined;
+      // Unchanged content (typically every hash came from the stat cache) needs no session.
+      // Files still waiting for their MD5 are by definition not in the stat cache: rarely equal.
+      if (!prepared.some((p) => p.md5Pending)) {
+        entries = entriesNow();
+        if (isSame(entries)) {
+          this.lastUpload = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 };
+          return unchanged();
+        }
+      }
+      const commitFor = (): CommitRequest | PlacedCommitRequest | undefined => {
+        entries ??= entriesNow();
+        if (isSame(entries)) return undefined;
+        const plain: CommitRequest = {
+          ...(this._ttl !== 'inherit' ? { ttlMs: this._ttl } : {}),
+          description: this._description,
+          metadata,
+          aliases,
+          tags,
+          entries,
+        };
+        return t9k ? { ...plain, placement: t9k.placement } : plain;
+      };
       // What the early batches covered is pinned by their sessions and stored already.
       const rest =
         early.covered.size === 0
@@ -907,12 +931,23 @@ export class Artifact {
           : prepared.filter((p) => !early.covered.has(p.hashes.sha256));
       const { result, stats } = await uploadAndCommit(
         ctx.http,
+        ctx.statCache,
         target,
         rest,
         others,
-        commit,
+        commitFor,
         options.onProgress,
       );
+      await ctx.statCache.save();
+      if (result === undefined) {
+        this.lastUpload = {
+          missing: stats.missing + early.stats.missing,
+          bytesSent: stats.bytesSent + early.stats.bytesSent,
+          packs: stats.packs + early.stats.packs,
+          largeBlobs: stats.largeBlobs,
+        };
+        return unchanged();
+      }
       const outcome = (result as Partial<PlacementResult>).outcome;
       if (outcome === 'skipped') {
         // Another upload took the name first and the strategy says to keep theirs.
@@ -929,7 +964,7 @@ export class Artifact {
       };
       // The server records new bytes as born in this version; keep the cached manifest equal.
       this.entries = result.created
-        ? entries.map((e) =>
+        ? (entries ?? entriesNow()).map((e) =>
             e.birthArtifactId === undefined && e.sha256 !== undefined
               ? { ...e, birthArtifactId: result.version.id }
               : e,

@@ -1,3 +1,4 @@
+import type { BigIntStats } from 'node:fs';
 import type { ManifestEntry } from '@cairn/core';
 import type { FileHashes } from './hashing.js';
 
@@ -8,6 +9,12 @@ export interface LocalFileItem {
   localPath: string;
   size: number;
   hashes?: FileHashes;
+  /**
+   * The stat taken when addDir listed the file, tried once against the stat cache so an
+   * unchanged tree is statted once per file, not twice. A hit means the content as of adding
+   * (W&B's add-time digest); a miss stats the file again and hashes what is there now.
+   */
+  addedStat?: BigIntStats;
 }
 
 /** An entry whose bytes are not local: a reference, or a stored blob carried over by newDraft(). */

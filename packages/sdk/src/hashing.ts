@@ -42,28 +42,42 @@ export const PARALLEL_HASH_BYTES = 16 << 20;
 /**
  * Reads a file through both hashes in one pass, into one reused buffer (a 1 GiB file would
  * otherwise allocate a thousand 1 MiB chunks for the collector to chase). A file of `sizeHint`
- * ≥ PARALLEL_HASH_BYTES has its MD5 computed on a worker thread meanwhile.
+ * ≥ PARALLEL_HASH_BYTES has its MD5 computed on a worker thread meanwhile. With `md5: false`
+ * only SHA-256 is computed and `md5` is the empty string (someone else will hash MD5).
  */
-export async function hashFile(path: string, sizeHint = 0): Promise<FileHashes> {
+export async function hashFile(
+  path: string,
+  sizeHint = 0,
+  options: { md5?: boolean } = {},
+): Promise<FileHashes> {
+  const withMd5 = options.md5 ?? true;
   const fh = await open(path, 'r');
-  const md5 = sizeHint >= PARALLEL_HASH_BYTES ? new OffThreadMd5() : undefined;
+  const md5 = withMd5 && sizeHint >= PARALLEL_HASH_BYTES ? new OffThreadMd5() : undefined;
   try {
-    const buf = Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES);
+    // Two buffers: the next chunk is read (on the threadpool) while this one is hashed.
+    const bufs = [
+      Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES),
+      Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES),
+    ];
     const sha = createHash('sha256');
-    const inThread = md5 ? undefined : createHash('md5');
+    const inThread = md5 || !withMd5 ? undefined : createHash('md5');
     let size = 0;
+    let k = 0;
+    let next = fh.read(bufs[0] as Buffer, 0, HASH_CHUNK_BYTES, 0);
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+      const { bytesRead } = await next;
       if (bytesRead === 0) break;
-      const chunk = buf.subarray(0, bytesRead);
-      sha.update(chunk);
+      const chunk = (bufs[k] as Buffer).subarray(0, bytesRead);
       size += bytesRead;
+      k ^= 1;
+      next = fh.read(bufs[k] as Buffer, 0, HASH_CHUNK_BYTES, size);
+      sha.update(chunk);
       // Both consume the bytes before returning (the worker's copy is taken synchronously).
       if (md5) await md5.update(chunk);
       else inThread?.update(chunk);
     }
     return {
-      md5: md5 ? await md5.digest() : (inThread as ReturnType<typeof createHash>).digest('base64'),
+      md5: md5 ? await md5.digest() : inThread ? inThread.digest('base64') : '',
       sha256: sha.digest('hex'),
       size,
     };

@@ -1,6 +1,11 @@
 import type { Readable } from 'node:stream';
 import { API_PREFIX, CairnError, errorFromBody } from '@cairn/core';
-import { ConnectionFailed, streamRequest, type StreamAnswer } from './stream-request.js';
+import {
+  ConnectionFailed,
+  bufferedRequest,
+  streamRequest,
+  type StreamAnswer,
+} from './stream-request.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -125,9 +130,37 @@ export class HttpClient {
   }
 
   async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.request(method, path, opts);
+    if (opts.body !== undefined && !(opts.body instanceof Uint8Array)) {
+      const res = await this.request(method, path, opts);
+      return this.parsed<T>(method, path, await res.text());
+    }
+    const url = this.urlOf(path, opts.query);
+    const headers: Record<string, string> = { ...opts.headers };
+    if (this.apiKey) headers['authorization'] = `Bearer ${this.apiKey}`;
+    let body: string | Uint8Array | undefined;
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    } else if (opts.body !== undefined) {
+      headers['content-type'] = opts.contentType ?? 'application/octet-stream';
+      body = opts.body;
+    }
+    let answer: StreamAnswer;
     try {
-      return (await res.json()) as T;
+      answer = await bufferedRequest(url, method, headers, body);
+    } catch (err) {
+      if (err instanceof ConnectionFailed) throw this.unreachable(err.reason);
+      throw err;
+    }
+    if (answer.status < 200 || answer.status >= 300) {
+      throw this.errorOf(url, answer.status, answer.text);
+    }
+    return this.parsed<T>(method, path, answer.text);
+  }
+
+  private parsed<T>(method: string, path: string, text: string): T {
+    try {
+      return JSON.parse(text) as T;
     } catch {
       throw new CairnError(
         'UNAVAILABLE',

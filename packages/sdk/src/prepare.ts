@@ -23,6 +23,32 @@ export interface PreparedFile {
   stat: BigIntStats;
   /** The exact bytes that were hashed, for small files within the memory budget. */
   bytes?: Uint8Array;
+  /**
+   * Set on a large file hashed with SHA-256 only (`deferLargeMd5`): `hashes.md5` is empty until
+   * the server that stores the blob tells it (`settleMd5`). `startedNs` is when hashing began,
+   * for the stat cache's racy check.
+   */
+  md5Pending?: { startedNs: bigint };
+}
+
+export interface PrepareOptions {
+  /**
+   * Resolves true when large files should be hashed with SHA-256 only, their MD5 left to the
+   * server (which computes it anyway while it verifies the upload). Asked only if a large file
+   * needs hashing.
+   */
+  deferLargeMd5?: Promise<boolean>;
+}
+
+/** Fills in the MD5 of a file hashed with SHA-256 only and remembers both in the stat cache. */
+export function settleMd5(p: PreparedFile, md5: string, statCache: StatCache): void {
+  const pending = p.md5Pending;
+  if (!pending) return;
+  p.hashes.md5 = md5;
+  p.item.hashes = p.hashes;
+  p.item.size = p.hashes.size;
+  delete p.md5Pending;
+  statCache.record(p.item.localPath, p.stat, p.hashes, pending.startedNs);
 }
 
 export function changedWhileLogged(localPath: string, what: string): CairnError {
@@ -63,6 +89,7 @@ export async function prepareFiles(
   onProgress?: ProgressListener,
   /** Called with each small file hashed now (not from the stat cache), e.g. to send it early. */
   onFresh?: (p: PreparedFile) => void,
+  options: PrepareOptions = {},
 ): Promise<PreparedFile[]> {
   const files = items.filter((i): i is LocalFileItem => i.kind === 'file');
   const progress = new ProgressReporter(
@@ -78,6 +105,16 @@ export async function prepareFiles(
   for (let i = 0; i < files.length; i++) {
     if (i > 0 && i % YIELD_EVERY === 0) await yieldToLoop();
     const item = files[i] as LocalFileItem;
+    const added = item.addedStat;
+    if (added) {
+      delete item.addedStat;
+      const hit = statCache.lookup(item.localPath, added);
+      if (hit) {
+        out[i] = { item, hashes: hit, stat: added };
+        progress.add(1, hit.size);
+        continue;
+      }
+    }
     let before: BigIntStats;
     try {
       before = statBigSync(item.localPath);
@@ -104,19 +141,25 @@ export async function prepareFiles(
     onFresh?.(out[i] as PreparedFile);
     progress.add(1, hashes.size);
   }
+  const deferMd5 = large.length > 0 && (await options.deferLargeMd5) === true;
   await runPool(large, LARGE_HASH_CONCURRENCY, async ({ item, index }) => {
     const before = await statBig(item.localPath).catch(() => {
       throw vanished(item);
     });
     const started = nowNs();
-    const hashes = await hashFile(item.localPath, Number(before.size));
+    const hashes = await hashFile(item.localPath, Number(before.size), { md5: !deferMd5 });
     const after = checkUnchanged(item, before, hashes);
-    statCache.record(item.localPath, after, hashes, started);
-    out[index] = { item, hashes, stat: after };
+    if (deferMd5) {
+      out[index] = { item, hashes, stat: after, md5Pending: { startedNs: started } };
+    } else {
+      statCache.record(item.localPath, after, hashes, started);
+      out[index] = { item, hashes, stat: after };
+    }
     progress.add(1, hashes.size);
   });
   progress.done();
   for (const p of out) {
+    if (p.md5Pending) continue;
     p.item.hashes = p.hashes;
     p.item.size = p.hashes.size;
   }

@@ -18,13 +18,14 @@ import type {
   VersionInfo,
 } from '@cairn/core';
 import { directTransfer, uploadDirect } from './direct-transfer.js';
-import { hashBytes } from './hashing.js';
+import { hashBytes, hashFile } from './hashing.js';
 import type { HttpClient } from './http.js';
 import { runPool } from './pool.js';
-import { SMALL_FILE_BYTES, changedWhileLogged } from './prepare.js';
+import { SMALL_FILE_BYTES, changedWhileLogged, settleMd5 } from './prepare.js';
 import type { PreparedFile } from './prepare.js';
 import { ProgressReporter, countedFile } from './progress.js';
 import type { ProgressListener } from './progress.js';
+import type { StatCache } from './stat-cache.js';
 
 /** Upper bound of one pack upload: many small blobs in one framed stream. */
 export const PACK_MAX_BYTES = 64 * 1024 * 1024;
@@ -101,18 +102,23 @@ function groupPacks(files: readonly PreparedFile[]): PreparedFile[][] {
   return packs;
 }
 
+/** Called with the server's BlobInfo (its MD5 included) of each large blob sent through it. */
+export type OnStored = (info: BlobInfo) => void;
+
 async function putLarge(
   http: HttpClient,
   f: PreparedFile,
   progress: ProgressReporter,
+  onStored?: OnStored,
 ): Promise<void> {
   const file = createReadStream(f.item.localPath, { highWaterMark: 1 << 20 });
   try {
-    await http.sendStream<BlobInfo>(
+    const info = await http.sendStream<BlobInfo>(
       'PUT',
       `/blobs/${f.hashes.sha256}`,
       Readable.from(countedFile(file, progress), { objectMode: false }),
     );
+    onStored?.(info);
   } catch (err) {
     if (err instanceof CairnError && err.code === 'DIGEST_MISMATCH') {
       throw changedWhileLogged(f.item.localPath, 'the server received bytes with another SHA-256');
@@ -133,6 +139,7 @@ export async function sendBlobs(
   small: readonly PreparedFile[],
   large: readonly PreparedFile[],
   progress: ProgressReporter,
+  onStored?: OnStored,
 ): Promise<{ packs: number; largeBlobs: number }> {
   const packs = groupPacks(small);
   // With direct transfer the bytes go straight to the object store; the server only verifies.
@@ -140,7 +147,7 @@ export async function sendBlobs(
   if (direct) {
     await uploadDirect(http, direct, uploadId, packs, large, progress, {
       packBody: (pack) => Readable.from(packStream(pack, progress), { objectMode: false }),
-      viaServer: (f) => putLarge(http, f, progress),
+      viaServer: (f) => putLarge(http, f, progress, onStored),
     });
   } else {
     await Promise.all([
@@ -152,7 +159,7 @@ export async function sendBlobs(
           FRAMES_CONTENT_TYPE,
         );
       }),
-      runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress)),
+      runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress, onStored)),
     ]);
   }
   return { packs: packs.length, largeBlobs: large.length };
@@ -217,22 +224,85 @@ export function sameAsLatest(
 }
 
 /**
+ * Gives every file still waiting for its MD5 (hashed with SHA-256 only) the MD5 the server
+ * computed for its blob, or, when the server did not say (one from before `describe`), hashes it
+ * here, checking it still has the SHA-256 it was logged with.
+ */
+class PendingMd5 {
+  private readonly bySha = new Map<string, PreparedFile[]>();
+
+  constructor(
+    files: readonly PreparedFile[],
+    private readonly statCache: StatCache,
+  ) {
+    for (const f of files) {
+      if (!f.md5Pending) continue;
+      const list = this.bySha.get(f.hashes.sha256);
+      if (list) list.push(f);
+      else this.bySha.set(f.hashes.sha256, [f]);
+    }
+  }
+
+  get shas(): string[] {
+    return [...this.bySha.keys()];
+  }
+
+  readonly learn = (info: BlobInfo): void => {
+    const list = this.bySha.get(info.sha256);
+    if (!list) return;
+    this.bySha.delete(info.sha256);
+    for (const f of list) {
+      if (info.size !== f.hashes.size) {
+        throw new CairnError(
+          'DIGEST_MISMATCH',
+          `the server holds blob ${info.sha256} with size ${info.size}, but ${f.item.localPath} has ${f.hashes.size} bytes`,
+          { sha256: info.sha256 },
+        );
+      }
+      settleMd5(f, info.md5, this.statCache);
+    }
+  };
+
+  async hashTheRest(): Promise<void> {
+    for (const [sha, list] of [...this.bySha]) {
+      const first = list[0] as PreparedFile;
+      const h = await hashFile(first.item.localPath, first.hashes.size);
+      if (h.sha256 !== sha) {
+        throw changedWhileLogged(first.item.localPath, 'its bytes differ from the ones hashed');
+      }
+      this.learn({ sha256: sha, md5: h.md5, size: h.size });
+    }
+  }
+}
+
+/**
  * The upload negotiation: tell the server every SHA-256, send only what it lacks (small blobs in
  * framed packs, large ones streamed one per request), then commit the manifest in one request.
  */
 export async function uploadAndCommit(
   http: HttpClient,
+  statCache: StatCache,
   target: UploadTarget,
   files: readonly PreparedFile[],
   otherEntries: readonly ManifestEntry[],
-  commit: CommitRequest | PlacedCommitRequest,
+  /**
+   * The commit, asked once every file's MD5 is known; undefined means there is nothing to commit
+   * (the content turned out equal to latest), and the session is abandoned.
+   */
+  commitFor: () => CommitRequest | PlacedCommitRequest | undefined,
   onProgress?: ProgressListener,
-): Promise<{ result: CommitResult | PlacementResult; stats: UploadStats }> {
+): Promise<{ result: CommitResult | PlacementResult | undefined; stats: UploadStats }> {
   const bySha = new Map<string, PreparedFile>();
   for (const f of files) bySha.set(f.hashes.sha256, f);
   const allSha = new Set<string>(bySha.keys());
   for (const e of otherEntries) if (e.sha256) allSha.add(e.sha256);
-  const start: UploadStart = { ...target, sha256: [...allSha] };
+  const pending = new PendingMd5(files, statCache);
+  const describe = pending.shas;
+  const start: UploadStart = {
+    ...target,
+    sha256: [...allSha],
+    ...(describe.length > 0 ? { describe } : {}),
+  };
   const session = await http.json<UploadSession>('POST', '/uploads', { json: start });
   const stats: UploadStats = {
     missing: session.missing.length,
@@ -241,6 +311,7 @@ export async function uploadAndCommit(
     largeBlobs: 0,
   };
   try {
+    for (const info of session.described ?? []) pending.learn(info);
     const small: PreparedFile[] = [];
     const large: PreparedFile[] = [];
     for (const sha of session.missing) {
@@ -263,10 +334,18 @@ export async function uploadAndCommit(
       small.length + large.length,
       stats.bytesSent,
     );
-    const sent = await sendBlobs(http, session.uploadId, small, large, progress);
+    const sent = await sendBlobs(http, session.uploadId, small, large, progress, pending.learn);
     stats.packs = sent.packs;
     stats.largeBlobs = sent.largeBlobs;
     progress.done();
+    await pending.hashTheRest();
+    const commit = commitFor();
+    if (commit === undefined) {
+      await http
+        .request('DELETE', `/uploads/${encodeURIComponent(session.uploadId)}`)
+        .catch(() => undefined);
+      return { result: undefined, stats };
+    }
     new ProgressReporter(onProgress, 'committing', 0, 0);
     // A t9k upload into a folder commits through `place`, which applies its conflict strategy.
     const route = 'placement' in commit ? 'place' : 'commit';

@@ -92,12 +92,14 @@ export const UploadStart = Type.Object({
   collection: Type.String(),
   type: Type.String(),
   sha256: Strings,
+  describe: Type.Optional(Strings),
 });
 
 export const UploadSession = Type.Object({
   uploadId: Type.String(),
   missing: Strings,
   expiresAt: Type.String(),
+  described: Type.Optional(Type.Array(BlobInfo)),
 });
 
 export const CommitRequest = Type.Object({

@@ -123,6 +123,12 @@ export class BlobService {
     return records;
   }
 
+  /** BlobInfo (with the MD5 the server computed) of each of these it has; unknown ones are left out. */
+  async describe(sha256s: string[]): Promise<BlobInfo[]> {
+    checkShas(sha256s);
+    return (await this.meta.findBlobs([...new Set(sha256s)])).map(info);
+  }
+
   async missing(sha256s: string[]): Promise<string[]> {
     checkShas(sha256s);
     const have = new Set((await this.meta.findBlobs(sha256s)).map((b) => b.sha256));

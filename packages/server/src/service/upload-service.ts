@@ -59,6 +59,19 @@ export class UploadService {
     const collection = validateName(body.collection);
     const type = validateType(body.type);
     const sha256 = Array.isArray(body.sha256) ? body.sha256 : [];
+    const describe = body.describe === undefined ? [] : body.describe;
+    if (!Array.isArray(describe)) {
+      throw new ValidationError('describe must be an array of SHA-256s', { rule: 'sha256' });
+    }
+    const pinned = new Set(sha256);
+    for (const s of describe) {
+      if (typeof s !== 'string' || !pinned.has(s)) {
+        throw new ValidationError(
+          `describe may only name hashes listed in sha256; ${JSON.stringify(s)} is not`,
+          { rule: 'sha256' },
+        );
+      }
+    }
     for (const s of sha256) {
       if (!isSha256Hex(s)) {
         throw new ValidationError(`${JSON.stringify(s)} is not a lower-case hex SHA-256`, {
@@ -91,7 +104,9 @@ export class UploadService {
     // removed it before, and then the blob is reported missing and sent again.
     await this.meta.createUpload(upload, sha256);
     const missing = await this.blobs.missing(sha256);
-    return { uploadId: upload.id, missing, expiresAt: upload.expiresAt };
+    const session: UploadSession = { uploadId: upload.id, missing, expiresAt: upload.expiresAt };
+    if (describe.length > 0) session.described = await this.blobs.describe(describe);
+    return session;
   }
 
   async abort(id: string): Promise<void> {
