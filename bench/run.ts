@@ -142,14 +142,16 @@ function ratioRow(
  * The median over rounds of each round's ratio to the same copy timed just before the operation:
  * both then ran in the same state of the disk, which on this VM drifts by 10× within minutes.
  */
-function pairRow(key: string, baseName: string, max: number | undefined): void {
-  const ratios = [...(samples.get(`${key}.pair`) ?? [])].sort((a, b) => a - b);
+function pairRow(key: string, baseName: string, max: number | undefined, synced = false): void {
+  const suffix = synced ? 'pair-synced' : 'pair';
+  const ratios = [...(samples.get(`${key}.${suffix}`) ?? [])].sort((a, b) => a - b);
+  const lateKey = `late-${synced ? 'synced-' : ''}${key.replace(/^(log|cold|warm)-/, '')}`;
   // The upper middle for an even count: never the kinder of two.
   const mid = ratios[Math.floor(ratios.length / 2)] ?? Number.NaN;
   rows.push({
     figure: `  (same, median of ${ratios.length} ratios to a ${baseName} timed just before)`,
     value: ratios.map((r) => `${r.toFixed(2)}×`).join(' '),
-    baseline: `${baseName} ${best(`late-${key.replace(/^(log|cold|warm)-/, '')}`).toFixed(2)} s best`,
+    baseline: `${baseName} ${best(lateKey).toFixed(2)} s best`,
     ratio: `${mid.toFixed(2)}×`,
     target: max === undefined ? 'info' : `≤ ${max}×`,
     ok: max === undefined || mid <= max,
@@ -198,13 +200,19 @@ const base = (key: string): { plain: number; synced: number } => ({
   synced: best(`${key}.synced`),
 });
 
-/** The plain copy of `src` timed now (the page cache warm, the disk in its current state). */
-function lateCopy(key: string, src: string): number {
+/**
+ * The copy of `src` timed now (the page cache warm, the disk in its current state); `synced`
+ * includes the `sync` that makes it durable, as a logged version is.
+ */
+function lateCopy(key: string, src: string, synced = false): number {
   sync();
-  const s = seconds(() => sh('cp', ['-r', src, join(work, 'cp-late')]));
+  const s = seconds(() => {
+    sh('cp', ['-r', src, join(work, 'cp-late')]);
+    if (synced) sync();
+  });
   execFileSync('rm', ['-rf', join(work, 'cp-late')]);
   sync();
-  note(`late-${key}`, s);
+  note(`late-${synced ? 'synced-' : ''}${key}`, s);
   return s;
 }
 
@@ -219,14 +227,18 @@ async function round(r: number, small: string, large: string, smallPaths: string
   const cache = join(work, `cache-${r}`);
   try {
     let late = lateCopy('small', small);
+    let lateSynced = lateCopy('small', small, true);
     const logSmall = await clientOp(['log', server.url, cache, 'small', small]);
     note('log-small', logSmall.seconds);
     note('log-small.pair', logSmall.seconds / late);
+    note('log-small.pair-synced', logSmall.seconds / lateSynced);
     sync();
     late = lateCopy('large', large);
+    lateSynced = lateCopy('large', large, true);
     const logLarge = await clientOp(['log', server.url, cache, 'large', large]);
     note('log-large', logLarge.seconds);
     note('log-large.pair', logLarge.seconds / late);
+    note('log-large.pair-synced', logLarge.seconds / lateSynced);
     note('rss-client', logLarge.maxRssMb);
     note('rss-server', await server.peakRssMb());
     sync();
@@ -301,6 +313,7 @@ try {
   const logSmall = best('log-small');
   ratioRow('log 10k × 4 KiB', logSmall, 'cp -r', base('cp-tree'), 3);
   pairRow('log-small', 'cp -r', 3);
+  pairRow('log-small', 'cp -r + sync', 3, true);
   rows.push({
     figure: '  (same, vs reading once with MD5+SHA-256)',
     value: `${logSmall.toFixed(2)} s`,
@@ -312,6 +325,7 @@ try {
   const logLarge = best('log-large');
   ratioRow(`log ${LARGE_MB} MiB file`, logLarge, 'cp', base('cp-large'), 1.5);
   pairRow('log-large', 'cp', 1.5);
+  pairRow('log-large', 'cp + sync', 1.5, true);
   rows.push({
     figure: '  (same, vs reading once with MD5+SHA-256)',
     value: `${logLarge.toFixed(2)} s`,

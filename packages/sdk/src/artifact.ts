@@ -59,6 +59,7 @@ import { Run } from './run.js';
 import type { ReferenceOptions } from './references.js';
 import { compareUtf16AsCodePoints, fetchLatest, sameAsLatest, uploadAndCommit } from './upload.js';
 import { directTransfer } from './direct-transfer.js';
+import { StreamedLarge, streamsLarge } from './streamed-upload.js';
 import { EarlyUploads } from './early-upload.js';
 import type { ProgressListener } from './progress.js';
 import type { UploadStats } from './upload.js';
@@ -870,14 +871,21 @@ export class Artifact {
       const items = [...this.items.values()];
       // Through the server, large files are hashed here with SHA-256 only: the server computes
       // their MD5 while it verifies the upload (or already knows it), so MD5 runs once, not twice.
-      const deferLargeMd5 = directTransfer(ctx.http).then((d) => d === undefined);
+      const throughServer = directTransfer(ctx.http).then((d) => d === undefined);
+      // To a server on this machine, large files are sent while they are read (StreamedLarge).
+      const streamed = new StreamedLarge(ctx.http);
       const prepared = await prepareFiles(
         items,
         ctx.statCache,
         true,
         options.onProgress,
         (p) => early.offer(p),
-        { deferLargeMd5 },
+        {
+          deferLargeMd5: throughServer,
+          largeHasher: throughServer.then((yes) =>
+            yes && streamsLarge(ctx.http.baseUrl) ? streamed.hash : undefined,
+          ),
+        },
       );
       await ctx.statCache.save();
       await early.settle();
@@ -907,7 +915,12 @@ export class Artifact {
       if (!prepared.some((p) => p.md5Pending)) {
         entries = entriesNow();
         if (isSame(entries)) {
-          this.lastUpload = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 };
+          this.lastUpload = {
+            missing: 0,
+            bytesSent: streamed.stats.bytesSent,
+            packs: 0,
+            largeBlobs: streamed.stats.largeBlobs,
+          };
           return unchanged();
         }
       }
@@ -942,9 +955,9 @@ export class Artifact {
       if (result === undefined) {
         this.lastUpload = {
           missing: stats.missing + early.stats.missing,
-          bytesSent: stats.bytesSent + early.stats.bytesSent,
+          bytesSent: stats.bytesSent + early.stats.bytesSent + streamed.stats.bytesSent,
           packs: stats.packs + early.stats.packs,
-          largeBlobs: stats.largeBlobs,
+          largeBlobs: stats.largeBlobs + streamed.stats.largeBlobs,
         };
         return unchanged();
       }
@@ -958,9 +971,9 @@ export class Artifact {
       this.created = result.created;
       this.lastUpload = {
         missing: stats.missing + early.stats.missing,
-        bytesSent: stats.bytesSent + early.stats.bytesSent,
+        bytesSent: stats.bytesSent + early.stats.bytesSent + streamed.stats.bytesSent,
         packs: stats.packs + early.stats.packs,
-        largeBlobs: stats.largeBlobs,
+        largeBlobs: stats.largeBlobs + streamed.stats.largeBlobs,
       };
       // The server records new bytes as born in this version; keep the cached manifest equal.
       this.entries = result.created

@@ -106,7 +106,7 @@ export class EarlyUploads {
     await this.idle();
     await Promise.all(
       this.sessions.map((id) =>
-        this.http.request('DELETE', `/uploads/${encodeURIComponent(id)}`).catch(() => undefined),
+        this.http.json('DELETE', `/uploads/${encodeURIComponent(id)}`).catch(() => undefined),
       ),
     );
   }

@@ -38,6 +38,11 @@ export interface PrepareOptions {
    * needs hashing.
    */
   deferLargeMd5?: Promise<boolean>;
+  /**
+   * Resolves to a function that hashes a large file some other way (by streaming it to the
+   * server, which answers both hashes: StreamedLarge), or undefined to read and hash it here.
+   */
+  largeHasher?: Promise<((item: LocalFileItem) => Promise<FileHashes>) | undefined>;
 }
 
 /** Fills in the MD5 of a file hashed with SHA-256 only and remembers both in the stat cache. */
@@ -142,14 +147,17 @@ export async function prepareFiles(
     progress.add(1, hashes.size);
   }
   const deferMd5 = large.length > 0 && (await options.deferLargeMd5) === true;
+  const hasher = large.length > 0 ? await options.largeHasher : undefined;
   await runPool(large, LARGE_HASH_CONCURRENCY, async ({ item, index }) => {
     const before = await statBig(item.localPath).catch(() => {
       throw vanished(item);
     });
     const started = nowNs();
-    const hashes = await hashFile(item.localPath, Number(before.size), { md5: !deferMd5 });
+    const hashes = hasher
+      ? await hasher(item)
+      : await hashFile(item.localPath, Number(before.size), { md5: !deferMd5 });
     const after = checkUnchanged(item, before, hashes);
-    if (deferMd5) {
+    if (deferMd5 && !hasher) {
       out[index] = { item, hashes, stat: after, md5Pending: { startedNs: started } };
     } else {
       statCache.record(item.localPath, after, hashes, started);

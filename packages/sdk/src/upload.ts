@@ -35,7 +35,11 @@ const PACK_CHUNK_BYTES = 1 << 20;
 const LARGE_CONCURRENCY = 3;
 
 export interface UploadStats {
-  /** SHA-256s the server said it lacked (what was sent). */
+  /**
+   * SHA-256s the server said it lacked (what was sent after asking). Large files streamed to a
+   * server on this machine while they were hashed (StreamedLarge) are not asked about: they
+   * count in `bytesSent` and `largeBlobs` only.
+   */
   missing: number;
   bytesSent: number;
   packs: number;
@@ -342,7 +346,7 @@ export async function uploadAndCommit(
     const commit = commitFor();
     if (commit === undefined) {
       await http
-        .request('DELETE', `/uploads/${encodeURIComponent(session.uploadId)}`)
+        .json('DELETE', `/uploads/${encodeURIComponent(session.uploadId)}`)
         .catch(() => undefined);
       return { result: undefined, stats };
     }
@@ -357,7 +361,7 @@ export async function uploadAndCommit(
     return { result, stats };
   } catch (err) {
     await http
-      .request('DELETE', `/uploads/${encodeURIComponent(session.uploadId)}`)
+      .json('DELETE', `/uploads/${encodeURIComponent(session.uploadId)}`)
       .catch(() => undefined);
     throw err;
   }

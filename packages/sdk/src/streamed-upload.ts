@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { BlobInfo } from '@cairn/core';
+import type { LocalFileItem } from './draft-items.js';
+import type { FileHashes } from './hashing.js';
+import type { HttpClient } from './http.js';
+import { changedWhileLogged } from './prepare.js';
+
+/**
+ * Hashes a large file by sending it: to a server on this machine, bytes cost no network, so a
+ * large file the stat cache does not know is streamed to `POST /blobs` as it is read, instead of
+ * being read once to hash it and again to upload it. The client hashes SHA-256 of exactly the
+ * bytes it sends; the server hashes both while storing them and answers its SHA-256 and MD5,
+ * which must agree. A server that already had the bytes keeps its copy and drops this one, so
+ * the only cost of a file it knew is its hashing, done on the server instead of here.
+ */
+export class StreamedLarge {
+  readonly stats = { bytesSent: 0, largeBlobs: 0 };
+
+  constructor(private readonly http: HttpClient) {}
+
+  readonly hash = async (item: LocalFileItem): Promise<FileHashes> => {
+    const sha = createHash('sha256');
+    let size = 0;
+    const file = createReadStream(item.localPath, { highWaterMark: 1 << 20 });
+    async function* body(): AsyncGenerator<Buffer> {
+      for await (const chunk of file as AsyncIterable<Buffer>) {
+        sha.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    }
+    let info: BlobInfo;
+    try {
+      info = await this.http.sendStream<BlobInfo>(
+        'POST',
+        '/blobs',
+        Readable.from(body(), { objectMode: false }),
+      );
+    } finally {
+      file.destroy();
+    }
+    const local = sha.digest('hex');
+    if (info.sha256 !== local || info.size !== size) {
+      throw changedWhileLogged(item.localPath, 'the server received other bytes than were read');
+    }
+    this.stats.bytesSent += size;
+    this.stats.largeBlobs++;
+    return { sha256: local, md5: info.md5, size };
+  };
+}
+
+/**
+ * Whether large files go to this server while they are read: by default when it is on this
+ * machine; CAIRN_STREAM_LARGE=1 always (a fast network), 0 never (hash first, send only what the
+ * server lacks).
+ */
+export function streamsLarge(serverUrl: string): boolean {
+  const mode = process.env['CAIRN_STREAM_LARGE'];
+  if (mode === '1') return true;
+  if (mode === '0') return false;
+  return isLoopbackUrl(serverUrl);
+}
+
+/** True when the server is on this machine (a loopback address): sending bytes costs no network. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

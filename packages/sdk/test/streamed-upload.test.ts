@@ -1,0 +1,160 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { CairnError } from '@cairn/core';
+import { Artifact } from '../src/index.js';
+import { hashBytes } from '../src/hashing.js';
+import { isLoopbackUrl, streamsLarge } from '../src/streamed-upload.js';
+import { blobsOnS3, startEnv } from './helpers.js';
+import type { TestEnv } from './helpers.js';
+
+/**
+ * To a server on this machine, a large file the stat cache does not know is sent while it is
+ * read (POST /blobs), its SHA-256 hashed here and checked against the server's, its MD5 the
+ * server's. With direct transfers (the second test pass) large files go to the bucket instead.
+ */
+let env: TestEnv;
+before(async () => {
+  delete process.env['CAIRN_STREAM_LARGE'];
+  env = await startEnv();
+});
+after(async () => {
+  await env.close();
+});
+
+const direct = (): boolean => blobsOnS3() && process.env['CAIRN_TEST_S3_DIRECT'] !== '0';
+
+async function largeFile(dir: string, name: string, bytes = randomBytes(3 << 20)) {
+  const path = join(dir, name);
+  await writeFile(path, bytes);
+  // Past the stat cache's racy margin, so the hashes are remembered.
+  await new Promise((r) => setTimeout(r, 150));
+  return { path, bytes, hashes: hashBytes(bytes) };
+}
+
+test('which servers get large files while they are read', () => {
+  for (const url of ['http://127.0.0.1:8080', 'http://localhost:1', 'http://[::1]:8080'])
+    assert.equal(isLoopbackUrl(url), true, url);
+  for (const url of ['http://10.0.0.2:8080', 'https://cairn.example.com', 'not a url'])
+    assert.equal(isLoopbackUrl(url), false, url);
+  process.env['CAIRN_STREAM_LARGE'] = '0';
+  assert.equal(streamsLarge('http://127.0.0.1:8080'), false);
+  process.env['CAIRN_STREAM_LARGE'] = '1';
+  assert.equal(streamsLarge('https://cairn.example.com'), true);
+  delete process.env['CAIRN_STREAM_LARGE'];
+  assert.equal(streamsLarge('http://127.0.0.1:8080'), true);
+});
+
+test('a large file sent while read: right digests, bytes intact, remembered for the re-log', async () => {
+  const cairn = await env.client();
+  const dir = await env.dir();
+  const big = await largeFile(dir, 'model.bin');
+  const a = new Artifact({ name: 'streamed', type: 'model' });
+  await a.addFile(big.path);
+  await a.addFile((await largeFile(dir, 'small.txt', Buffer.from('tiny'))).path);
+  await cairn.save(a);
+  assert.equal(a.created, true);
+  const entry = await a.getEntry('model.bin');
+  assert.equal(entry.digest, big.hashes.md5);
+  assert.equal(entry.sha256, big.hashes.sha256);
+  assert.equal(a.lastUpload?.largeBlobs, 1);
+  assert.equal(a.lastUpload?.bytesSent, big.bytes.length + 4);
+  const root = await (await cairn.artifact('streamed:latest')).download({ root: await env.dir() });
+  assert.deepEqual(await readFile(join(root, 'model.bin')), big.bytes);
+
+  const again = new Artifact({ name: 'streamed', type: 'model' });
+  await again.addFile(big.path);
+  await again.addFile(join(dir, 'small.txt'));
+  await cairn.save(again);
+  assert.equal(again.created, false);
+  assert.equal(again.id, a.id);
+  assert.deepEqual(again.lastUpload, { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 });
+});
+
+test('bytes the server already has are kept once; a client without the stat cache still logs', async () => {
+  const dir = await env.dir();
+  const big = await largeFile(dir, 'weights.bin');
+  const first = new Artifact({ name: 'streamed-one', type: 'model' });
+  await first.addFile(big.path);
+  await (await env.client()).save(first);
+  const copy = new Artifact({ name: 'streamed-two', type: 'model' });
+  await copy.addFile(big.path, { name: 'copy.bin' });
+  const other = await env.client();
+  await other.save(copy);
+  assert.equal((await copy.getEntry('copy.bin')).digest, big.hashes.md5);
+  if (!blobsOnS3()) {
+    // One object holds these bytes: the second copy was dropped by the server.
+    const objects = await listFiles(join(env.dirs[0] as string, 'objects'));
+    const sized = [];
+    for (const f of objects) {
+      if (hashBytes(await readFile(f)).sha256 === big.hashes.sha256) sized.push(f);
+    }
+    assert.equal(sized.length, 1, sized.join(', '));
+  }
+  // The same content again from a fresh client: equal to latest, no version.
+  const same = new Artifact({ name: 'streamed-two', type: 'model' });
+  await same.addFile(big.path, { name: 'copy.bin' });
+  await (await env.client()).save(same);
+  assert.equal(same.created, false);
+  assert.equal(same.version, 'v0');
+});
+
+test('a file that changes while it is sent fails the log naming it; no version', async (t) => {
+  if (direct()) return;
+  const dir = await env.dir();
+  const path = join(dir, 'growing.bin');
+  await writeFile(path, randomBytes(8 << 20));
+  await new Promise((r) => setTimeout(r, 150));
+  // Halfway through the body of POST /blobs, the file grows, as under a writer still busy.
+  let appended = false;
+  const server = createServer((req, res) => {
+    const out = request(
+      `${env.url}${req.url}`,
+      { method: req.method, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    let seen = 0;
+    req.on('data', (b: Buffer) => {
+      seen += b.length;
+      if (!appended && req.url === '/api/v1/blobs' && seen >= 4 << 20) {
+        appended = true;
+        appendFileSync(path, randomBytes(1 << 20));
+      }
+      out.write(b);
+    });
+    req.on('end', () => out.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const cairn = await env.client({
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  });
+  const a = new Artifact({ name: 'streamed-racy', type: 'model' });
+  await a.addFile(path);
+  await assert.rejects(a.save({ client: cairn }), (err: CairnError) => {
+    assert.equal(err.code, 'DIGEST_MISMATCH');
+    assert.match(err.message, /growing\.bin changed while being logged/);
+    return true;
+  });
+  assert.equal(appended, true);
+  assert.equal(a.isDraft(), true);
+  await assert.rejects(cairn.artifact('proj/streamed-racy'), { code: 'NOT_FOUND' });
+});
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
