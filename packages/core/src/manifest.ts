@@ -28,7 +28,10 @@ export function sortEntries<T extends { path: string }>(entries: Iterable<T>): T
 export function manifestDigest(entries: Iterable<Pick<ManifestEntry, 'path' | 'digest'>>): string {
   const md5 = createHash('md5');
   md5.update(MANIFEST_DIGEST_HEADER);
-  for (const e of sortEntries(entries)) md5.update(`${e.path}:${e.digest}\n`);
+  // One update of the whole text: 10^4 small updates cost more than the hashing itself.
+  const lines: string[] = [];
+  for (const e of sortEntries(entries)) lines.push(`${e.path}:${e.digest}\n`);
+  md5.update(lines.join(''));
   return md5.digest('hex');
 }
 

@@ -891,11 +891,11 @@ export class Artifact {
       await early.settle();
       const others = items.flatMap((i) => (i.kind === 'entry' ? [i.entry] : []));
       // Pre-sorted with a cheap comparator, so validateEntries' code-point sort has little to do.
+      // Unique by construction (the draft's items are keyed by path). Validated only on the way
+      // to a commit: content equal to latest is that of a version the server already checked.
       const entriesNow = (): ManifestEntry[] =>
-        validateEntries(
-          [...prepared.map(entryOf), ...others].sort((a, b) =>
-            compareUtf16AsCodePoints(a.path, b.path),
-          ),
+        [...prepared.map(entryOf), ...others].sort((a, b) =>
+          compareUtf16AsCodePoints(a.path, b.path),
         );
       const known = await latest;
       if ('err' in known) throw known.err;
@@ -927,6 +927,7 @@ export class Artifact {
       const commitFor = (): CommitRequest | PlacedCommitRequest | undefined => {
         entries ??= entriesNow();
         if (isSame(entries)) return undefined;
+        entries = validateEntries(entries);
         const plain: CommitRequest = {
           ...(this._ttl !== 'inherit' ? { ttlMs: this._ttl } : {}),
           description: this._description,

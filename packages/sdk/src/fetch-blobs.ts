@@ -68,14 +68,13 @@ async function fetchBatch(
   progress: ProgressReporter | undefined,
 ): Promise<void> {
   const wanted = new Set(batch.map((b) => b.sha256));
-  const res = await http.request('POST', '/blobs/batch', {
+  const body = await http.download('POST', '/blobs/batch', {
     json: { sha256: [...wanted] },
     headers: { accept: FRAMES_CONTENT_TYPE },
   });
-  if (!res.body) throw new CairnError('UNAVAILABLE', 'the server sent an empty batch response');
   const parser = new FrameParser();
   let parts: Uint8Array[] = [];
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     for (const ev of parser.push(chunk)) {
       if (ev.kind === 'start') {
         if (!wanted.has(ev.sha256)) {
@@ -109,11 +108,10 @@ async function fetchBatch(
 }
 
 async function fetchOne(http: HttpClient, blob: WantedBlob, sinkFor: SinkFor): Promise<void> {
-  const res = await http.request('GET', `/blobs/${blob.sha256}`);
+  const body = await http.download('GET', `/blobs/${blob.sha256}`);
   const writer = await sinkFor(blob.sha256);
   try {
-    if (res.body)
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) await writer.write(chunk);
+    for await (const chunk of body) await writer.write(chunk);
     await writer.commit();
   } catch (err) {
     await writer.abort();

@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { API_PREFIX, CairnError, errorFromBody } from '@cairn/core';
 import {
   ConnectionFailed,
   bufferedRequest,
+  openResponse,
   streamRequest,
   type StreamAnswer,
 } from './stream-request.js';
@@ -127,6 +129,57 @@ export class HttpClient {
       }
     }
     throw this.errorOf(url, answer.status, answer.text);
+  }
+
+  /**
+   * A 2xx answer whose body is streamed (blob downloads), through node:http. A connection that
+   * breaks midway is UNAVAILABLE naming the server.
+   */
+  async download(
+    method: string,
+    path: string,
+    opts: Pick<RequestOptions, 'query' | 'json' | 'headers'> = {},
+  ): Promise<AsyncIterable<Buffer>> {
+    const url = this.urlOf(path, opts.query);
+    const headers: Record<string, string> = { ...opts.headers };
+    if (this.apiKey) headers['authorization'] = `Bearer ${this.apiKey}`;
+    let body: string | undefined;
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    }
+    let res: IncomingMessage;
+    try {
+      res = await openResponse(url, method, headers, body);
+    } catch (err) {
+      if (err instanceof ConnectionFailed) throw this.unreachable(err.reason);
+      throw err;
+    }
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      const parts: Buffer[] = [];
+      try {
+        for await (const b of res as AsyncIterable<Buffer>) parts.push(b);
+      } catch {
+        // The status is what counts.
+      }
+      throw this.errorOf(url, status, Buffer.concat(parts).toString('utf8'));
+    }
+    return this.guarded(res, `${method} ${path}`);
+  }
+
+  private async *guarded(res: IncomingMessage, what: string): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) yield chunk;
+    } catch (err) {
+      throw new CairnError(
+        'UNAVAILABLE',
+        `the connection to ${this.baseUrl} broke during ${what} (${(err as Error).message}); try again`,
+        { url: this.baseUrl },
+      );
+    } finally {
+      res.destroy();
+    }
   }
 
   async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
