@@ -1,5 +1,5 @@
 import { constants, readdirSync, statSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { copyFile, mkdtemp, stat, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -624,7 +624,7 @@ export class Artifact {
       throw new CairnError('NOT_FOUND', `${localPath} is not a directory`, { localPath });
     }
     const prefix = normalizeDirPrefix(options.name);
-    const found: { abs: string; path: string; stat: BigIntStats }[] = [];
+    const found: { abs: string; path: string; stat: Stats }[] = [];
     // Synchronous calls in a loop: for 10^4 files this is several times faster than as many
     // promise round trips through the threadpool. Yields now and then for progress bars.
     let sinceYield = 0;
@@ -640,7 +640,7 @@ export class Artifact {
           sinceYield = 0;
           await yieldToLoop();
         }
-        const fst = statSync(abs, { bigint: true, throwIfNoEntry: false });
+        const fst = statSync(abs, { throwIfNoEntry: false });
         if (!fst?.isFile()) continue;
         found.push({ abs, path: joinEntryPath(prefix, relPath), stat: fst });
       }
@@ -651,7 +651,7 @@ export class Artifact {
     const added: string[] = [];
     for (const f of found) {
       // The common case needs no copy: no promise per file.
-      const size = Number(f.stat.size);
+      const size = f.stat.size;
       const item: LocalFileItem =
         policy === 'immutable'
           ? { kind: 'file', path: f.path, localPath: f.abs, size, addedStat: f.stat }

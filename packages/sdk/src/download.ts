@@ -20,7 +20,7 @@ import { YIELD_EVERY, yieldToLoop } from './prepare.js';
 import { ProgressReporter } from './progress.js';
 import type { ProgressListener } from './progress.js';
 import { realRoot, safeDestinationSync } from './safe-path.js';
-import { statBigSync } from './stat-cache.js';
+import { statFileSync } from './stat-cache.js';
 import type { StatCache } from './stat-cache.js';
 
 const PLACE_CONCURRENCY = 16;
@@ -72,7 +72,7 @@ function alreadyInPlace(statCache: StatCache, dest: string, entry: ManifestEntry
   try {
     const l = lstatSync(dest, { throwIfNoEntry: false });
     if (!l?.isFile() || l.size !== entry.size) return false;
-    const h = statCache.lookup(dest, statBigSync(dest));
+    const h = statCache.lookup(dest, statFileSync(dest));
     return h !== undefined && h.sha256 === entry.sha256;
   } catch {
     return false;

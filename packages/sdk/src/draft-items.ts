@@ -1,4 +1,4 @@
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import type { ManifestEntry } from '@cairn/core';
 import type { FileHashes } from './hashing.js';
 
@@ -14,7 +14,7 @@ export interface LocalFileItem {
    * unchanged tree is statted once per file, not twice. A hit means the content as of adding
    * (W&B's add-time digest); a miss stats the file again and hashes what is there now.
    */
-  addedStat?: BigIntStats;
+  addedStat?: Stats;
 }
 
 /** An entry whose bytes are not local: a reference, or a stored blob carried over by newDraft(). */

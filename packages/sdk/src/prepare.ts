@@ -1,12 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { CairnError } from '@cairn/core';
 import type { ManifestEntry } from '@cairn/core';
 import { hashBytes, hashFile } from './hashing.js';
 import type { FileHashes } from './hashing.js';
 import type { DraftItem, LocalFileItem } from './draft-items.js';
 import { runPool } from './pool.js';
-import { nowNs, sameFile, statBig, statBigSync } from './stat-cache.js';
+import { nowMs, sameFile, statFile, statFileSync } from './stat-cache.js';
 import type { StatCache } from './stat-cache.js';
 import { ProgressReporter } from './progress.js';
 import type { ProgressListener } from './progress.js';
@@ -20,15 +20,15 @@ const LARGE_HASH_CONCURRENCY = 2;
 export interface PreparedFile {
   item: LocalFileItem;
   hashes: FileHashes;
-  stat: BigIntStats;
+  stat: Stats;
   /** The exact bytes that were hashed, for small files within the memory budget. */
   bytes?: Uint8Array;
   /**
    * Set on a large file hashed with SHA-256 only (`deferLargeMd5`): `hashes.md5` is empty until
-   * the server that stores the blob tells it (`settleMd5`). `startedNs` is when hashing began,
+   * the server that stores the blob tells it (`settleMd5`). `startedMs` is when hashing began,
    * for the stat cache's racy check.
    */
-  md5Pending?: { startedNs: bigint };
+  md5Pending?: { startedMs: number };
 }
 
 export interface PrepareOptions {
@@ -53,7 +53,7 @@ export function settleMd5(p: PreparedFile, md5: string, statCache: StatCache): v
   p.item.hashes = p.hashes;
   p.item.size = p.hashes.size;
   delete p.md5Pending;
-  statCache.record(p.item.localPath, p.stat, p.hashes, pending.startedNs);
+  statCache.record(p.item.localPath, p.stat, p.hashes, pending.startedMs);
 }
 
 export function changedWhileLogged(localPath: string, what: string): CairnError {
@@ -120,9 +120,9 @@ export async function prepareFiles(
         continue;
       }
     }
-    let before: BigIntStats;
+    let before: Stats;
     try {
-      before = statBigSync(item.localPath);
+      before = statFileSync(item.localPath);
     } catch {
       throw vanished(item);
     }
@@ -132,11 +132,11 @@ export async function prepareFiles(
       progress.add(1, cached.size);
       continue;
     }
-    if (before.size >= BigInt(SMALL_FILE_BYTES)) {
+    if (before.size >= SMALL_FILE_BYTES) {
       large.push({ item, index: i });
       continue;
     }
-    const started = nowNs();
+    const started = nowMs();
     const { bytes, after } = readSmall(item, before, slab);
     const hashes = hashBytes(bytes);
     statCache.record(item.localPath, after, hashes, started);
@@ -149,16 +149,16 @@ export async function prepareFiles(
   const deferMd5 = large.length > 0 && (await options.deferLargeMd5) === true;
   const hasher = large.length > 0 ? await options.largeHasher : undefined;
   await runPool(large, LARGE_HASH_CONCURRENCY, async ({ item, index }) => {
-    const before = await statBig(item.localPath).catch(() => {
+    const before = await statFile(item.localPath).catch(() => {
       throw vanished(item);
     });
-    const started = nowNs();
+    const started = nowMs();
     const hashes = hasher
       ? await hasher(item)
-      : await hashFile(item.localPath, Number(before.size), { md5: !deferMd5 });
+      : await hashFile(item.localPath, before.size, { md5: !deferMd5 });
     const after = checkUnchanged(item, before, hashes);
     if (deferMd5 && !hasher) {
-      out[index] = { item, hashes, stat: after, md5Pending: { startedNs: started } };
+      out[index] = { item, hashes, stat: after, md5Pending: { startedMs: started } };
     } else {
       statCache.record(item.localPath, after, hashes, started);
       out[index] = { item, hashes, stat: after };
@@ -198,9 +198,9 @@ const SLAB_BYTES = 1 << 20;
  */
 function readSmall(
   item: LocalFileItem,
-  before: BigIntStats,
+  before: Stats,
   slab: Slab,
-): { bytes: Buffer; after: BigIntStats } {
+): { bytes: Buffer; after: Stats } {
   let fd: number;
   try {
     fd = openSync(item.localPath, 'r');
@@ -208,7 +208,7 @@ function readSmall(
     throw vanished(item);
   }
   try {
-    const size = Number(before.size);
+    const size = before.size;
     const bytes = slab.take(size);
     let got = 0;
     while (got < size) {
@@ -216,7 +216,7 @@ function readSmall(
       if (n === 0) break;
       got += n;
     }
-    const after = fstatSync(fd, { bigint: true });
+    const after = fstatSync(fd);
     if (got !== size || !sameFile(before, after)) {
       throw changedWhileLogged(item.localPath, 'its size or modification time moved while hashing');
     }
@@ -227,14 +227,14 @@ function readSmall(
 }
 
 /** Stats the file again after hashing; any move of size, mtime, ctime or inode is an error. */
-function checkUnchanged(item: LocalFileItem, before: BigIntStats, hashes: FileHashes): BigIntStats {
-  let after: BigIntStats;
+function checkUnchanged(item: LocalFileItem, before: Stats, hashes: FileHashes): Stats {
+  let after: Stats;
   try {
-    after = statBigSync(item.localPath);
+    after = statFileSync(item.localPath);
   } catch {
     throw changedWhileLogged(item.localPath, 'it disappeared while hashing');
   }
-  if (!sameFile(before, after) || BigInt(hashes.size) !== before.size) {
+  if (!sameFile(before, after) || hashes.size !== before.size) {
     throw changedWhileLogged(item.localPath, 'its size or modification time moved while hashing');
   }
   return after;

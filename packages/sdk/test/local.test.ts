@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BlobCache } from '../src/cache.js';
 import { PARALLEL_HASH_BYTES, hashBytes, hashFile } from '../src/hashing.js';
 import { safeDestination, safeDestinationSync, realRoot } from '../src/safe-path.js';
-import { StatCache, statBig } from '../src/stat-cache.js';
+import { StatCache, statFile } from '../src/stat-cache.js';
 import { tempDir } from './fs-helpers.js';
 
 test('hashFile computes base64 MD5 and hex SHA-256 in one pass, equal to hashBytes', async () => {
@@ -27,16 +27,16 @@ test('stat cache remembers hashes of settled files, forgets on change, persists,
   const h = hashBytes(Buffer.from('hello'));
   const cache = new StatCache(dir);
   // Just written: racy, so not remembered.
-  await cache.set(f, await statBig(f), h, BigInt(Date.now()) * 1_000_000n);
-  assert.equal(await cache.get(f, await statBig(f)), undefined);
+  await cache.set(f, await statFile(f), h, Date.now());
+  assert.equal(await cache.get(f, await statFile(f)), undefined);
   await new Promise((r) => setTimeout(r, 150));
-  await cache.set(f, await statBig(f), h, BigInt(Date.now()) * 1_000_000n);
-  assert.deepEqual(await cache.get(f, await statBig(f)), h);
+  await cache.set(f, await statFile(f), h, Date.now());
+  assert.deepEqual(await cache.get(f, await statFile(f)), h);
   await cache.save();
   const reloaded = new StatCache(dir);
-  assert.deepEqual(await reloaded.get(f, await statBig(f)), h);
+  assert.deepEqual(await reloaded.get(f, await statFile(f)), h);
   await writeFile(f, 'jello');
-  assert.equal(await reloaded.get(f, await statBig(f)), undefined);
+  assert.equal(await reloaded.get(f, await statFile(f)), undefined);
   await rm(dir, { recursive: true });
 });
 
