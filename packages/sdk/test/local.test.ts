@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobCache } from '../src/cache.js';
 import { PARALLEL_HASH_BYTES, hashBytes, hashFile } from '../src/hashing.js';
@@ -37,6 +37,27 @@ test('stat cache remembers hashes of settled files, forgets on change, persists,
   assert.deepEqual(await reloaded.get(f, await statFile(f)), h);
   await writeFile(f, 'jello');
   assert.equal(await reloaded.get(f, await statFile(f)), undefined);
+  await rm(dir, { recursive: true });
+});
+
+test('stat cache lines: a path holding | round-trips, a torn or garbled line is ignored', async () => {
+  const dir = await tempDir();
+  const f = join(dir, 'a|b|1|2.txt');
+  await writeFile(f, 'pipes');
+  await new Promise((r) => setTimeout(r, 150));
+  const h = hashBytes(Buffer.from('pipes'));
+  const cache = new StatCache(dir);
+  cache.record(f, await statFile(f), h, Date.now());
+  await cache.save();
+  const file = join(dir, 'stat-cache-v2.tsv');
+  const good = (await readFile(file, 'utf8')).trim();
+  await writeFile(
+    file,
+    ['garbage', `${join(dir, 'x')}|1|2|nope|4|5\tmd5\tsha`, good, good.slice(0, 20)].join('\n'),
+  );
+  const reloaded = new StatCache(dir);
+  assert.deepEqual(reloaded.lookup(f, await statFile(f)), h);
+  assert.equal(reloaded.lookup(join(dir, 'x'), await statFile(f)), undefined);
   await rm(dir, { recursive: true });
 });
 
