@@ -1,6 +1,6 @@
-import type { Stats } from 'node:fs';
 import type { ManifestEntry } from '@cairn/core';
 import type { FileHashes } from './hashing.js';
+import type { FileStat } from './stat-cache.js';
 
 /** A local file added to a draft; hashed lazily (stat cache first) when the manifest is needed. */
 export interface LocalFileItem {
@@ -14,7 +14,7 @@ export interface LocalFileItem {
    * unchanged tree is statted once per file, not twice. A hit means the content as of adding
    * (W&B's add-time digest); a miss stats the file again and hashes what is there now.
    */
-  addedStat?: Stats;
+  addedStat?: FileStat | undefined;
 }
 
 /** An entry whose bytes are not local: a reference, or a stored blob carried over by newDraft(). */

@@ -7,7 +7,7 @@ import type { FileHashes } from './hashing.js';
 import type { DraftItem, LocalFileItem } from './draft-items.js';
 import { runPool } from './pool.js';
 import { nowMs, sameFile, statFile, statFileSync } from './stat-cache.js';
-import type { StatCache } from './stat-cache.js';
+import type { FileStat, StatCache } from './stat-cache.js';
 import { ProgressReporter } from './progress.js';
 import type { ProgressListener } from './progress.js';
 
@@ -20,7 +20,7 @@ const LARGE_HASH_CONCURRENCY = 2;
 export interface PreparedFile {
   item: LocalFileItem;
   hashes: FileHashes;
-  stat: Stats;
+  stat: FileStat;
   /** The exact bytes that were hashed, for small files within the memory budget. */
   bytes?: Uint8Array;
   /**
@@ -112,7 +112,7 @@ export async function prepareFiles(
     const item = files[i] as LocalFileItem;
     const added = item.addedStat;
     if (added) {
-      delete item.addedStat;
+      item.addedStat = undefined;
       const hit = statCache.lookup(item.localPath, added);
       if (hit) {
         out[i] = { item, hashes: hit, stat: added };
