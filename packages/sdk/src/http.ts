@@ -42,25 +42,37 @@ export class HttpClient {
     return url.toString();
   }
 
-  /** Sends a request and returns the response when it is 2xx; throws a CairnError otherwise. */
-  async request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
-    const url = this.urlOf(path, opts.query);
+  /** The URL, headers (bearer token, content type) and body of a request. */
+  private outgoing(
+    path: string,
+    opts: RequestOptions,
+  ): {
+    url: string;
+    headers: Record<string, string>;
+    body: string | Uint8Array | AsyncIterable<Uint8Array> | undefined;
+  } {
     const headers: Record<string, string> = { ...opts.headers };
     if (this.apiKey) headers['authorization'] = `Bearer ${this.apiKey}`;
-    let body: RequestInit['body'];
+    let body: string | Uint8Array | AsyncIterable<Uint8Array> | undefined;
     if (opts.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.json);
     } else if (opts.body !== undefined) {
       headers['content-type'] = opts.contentType ?? 'application/octet-stream';
-      body = opts.body as RequestInit['body'];
+      body = opts.body;
     }
+    return { url: this.urlOf(path, opts.query), headers, body };
+  }
+
+  /** Sends a request and returns the response when it is 2xx; throws a CairnError otherwise. */
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    const { url, headers, body } = this.outgoing(path, opts);
     let res: Response;
     try {
       res = await fetch(url, {
         method,
         headers,
-        body,
+        body: body as RequestInit['body'],
         ...(body !== undefined && !(body instanceof Uint8Array) && typeof body !== 'string'
           ? { duplex: 'half' }
           : {}),
@@ -118,16 +130,8 @@ export class HttpClient {
       if (err instanceof ConnectionFailed) throw this.unreachable(err.reason);
       throw err;
     }
-    if (answer.status >= 200 && answer.status < 300) {
-      try {
-        return JSON.parse(answer.text) as T;
-      } catch {
-        throw new CairnError(
-          'UNAVAILABLE',
-          `the server at ${this.baseUrl} answered ${method} ${path} with a body that is not JSON`,
-        );
-      }
-    }
+    if (answer.status >= 200 && answer.status < 300)
+      return this.parsed<T>(method, path, answer.text);
     throw this.errorOf(url, answer.status, answer.text);
   }
 
@@ -140,17 +144,10 @@ export class HttpClient {
     path: string,
     opts: Pick<RequestOptions, 'query' | 'json' | 'headers'> = {},
   ): Promise<AsyncIterable<Buffer>> {
-    const url = this.urlOf(path, opts.query);
-    const headers: Record<string, string> = { ...opts.headers };
-    if (this.apiKey) headers['authorization'] = `Bearer ${this.apiKey}`;
-    let body: string | undefined;
-    if (opts.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(opts.json);
-    }
+    const { url, headers, body } = this.outgoing(path, opts);
     let res: IncomingMessage;
     try {
-      res = await openResponse(url, method, headers, body);
+      res = await openResponse(url, method, headers, body as string | undefined);
     } catch (err) {
       if (err instanceof ConnectionFailed) throw this.unreachable(err.reason);
       throw err;
@@ -187,20 +184,10 @@ export class HttpClient {
       const res = await this.request(method, path, opts);
       return this.parsed<T>(method, path, await res.text());
     }
-    const url = this.urlOf(path, opts.query);
-    const headers: Record<string, string> = { ...opts.headers };
-    if (this.apiKey) headers['authorization'] = `Bearer ${this.apiKey}`;
-    let body: string | Uint8Array | undefined;
-    if (opts.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(opts.json);
-    } else if (opts.body !== undefined) {
-      headers['content-type'] = opts.contentType ?? 'application/octet-stream';
-      body = opts.body;
-    }
+    const { url, headers, body } = this.outgoing(path, opts);
     let answer: StreamAnswer;
     try {
-      answer = await bufferedRequest(url, method, headers, body);
+      answer = await bufferedRequest(url, method, headers, body as string | Uint8Array | undefined);
     } catch (err) {
       if (err instanceof ConnectionFailed) throw this.unreachable(err.reason);
       throw err;

@@ -64,33 +64,22 @@ export async function streamRequest(
  * node:http rather than fetch: the first fetch of a process loads and compiles undici (about
  * 40 ms here), which every short CLI command and every re-log of an unchanged tree paid.
  */
-export function bufferedRequest(
+export async function bufferedRequest(
   url: string,
   method: string,
   headers: OutgoingHttpHeaders,
   body?: string | Uint8Array,
 ): Promise<StreamAnswer> {
-  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const res = await openResponse(url, method, headers, body);
   return new Promise<StreamAnswer>((resolve, reject) => {
-    const req = send(url, {
-      method,
-      headers:
-        body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
-    });
-    req.once('response', (res: IncomingMessage) => {
-      const parts: Buffer[] = [];
-      res.on('data', (b: Buffer) => parts.push(b));
-      res.once('end', () =>
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
-      );
-      res.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new ConnectionFailed(err.code ?? err.message)),
-      );
-    });
-    req.once('error', (err: NodeJS.ErrnoException) =>
+    const parts: Buffer[] = [];
+    res.on('data', (b: Buffer) => parts.push(b));
+    res.once('end', () =>
+      resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
+    );
+    res.once('error', (err: NodeJS.ErrnoException) =>
       reject(new ConnectionFailed(err.code ?? err.message)),
     );
-    req.end(body);
   });
 }
 
@@ -103,7 +92,7 @@ export function openResponse(
   url: string,
   method: string,
   headers: OutgoingHttpHeaders,
-  body?: string,
+  body?: string | Uint8Array,
 ): Promise<IncomingMessage> {
   const send = url.startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise<IncomingMessage>((resolve, reject) => {

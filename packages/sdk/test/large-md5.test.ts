@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { manifestDigest } from '@cairn/core';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
-import { blobsOnS3, startEnv } from './helpers.js';
+import { blobsOnS3, listenLocal, startEnv } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
 /**
@@ -75,13 +74,7 @@ async function proxy(stripDescribed = false): Promise<{
       out.end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
+  return { ...(await listenLocal(server)), seen };
 }
 
 const direct = (): boolean => blobsOnS3() && process.env['CAIRN_TEST_S3_DIRECT'] !== '0';

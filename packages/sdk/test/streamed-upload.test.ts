@@ -4,13 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CairnError } from '@cairn/core';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
 import { isLoopbackUrl, streamsLarge } from '../src/streamed-upload.js';
-import { blobsOnS3, startEnv } from './helpers.js';
+import { blobsOnS3, listenLocal, startEnv } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
 /**
@@ -132,11 +131,9 @@ test('a file that changes while it is sent fails the log naming it; no version',
     });
     req.on('end', () => out.end());
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => server.close(() => r())));
-  const cairn = await env.client({
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-  });
+  const proxy = await listenLocal(server);
+  t.after(() => proxy.close());
+  const cairn = await env.client({ url: proxy.url });
   const a = new Artifact({ name: 'streamed-racy', type: 'model' });
   await a.addFile(path);
   await assert.rejects(a.save({ client: cairn }), (err: CairnError) => {

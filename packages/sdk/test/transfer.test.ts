@@ -2,12 +2,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, lstat, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
 import { EARLY_BATCH_FILES } from '../src/early-upload.js';
-import { startEnv, writeTree } from './helpers.js';
+import { listenLocal, startEnv, writeTree } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
 let env: TestEnv;
@@ -33,13 +32,7 @@ async function countingProxy(): Promise<{ url: string; seen: string[]; close(): 
     );
     req.pipe(out);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
+  return { ...(await listenLocal(server)), seen };
 }
 
 test('an unchanged re-log opens no upload session; a new alias still reaches the server', async (t) => {
