@@ -899,8 +899,8 @@ export class Artifact {
       await ctx.statCache.save();
       await early.settle();
       const others = items.flatMap((i) => (i.kind === 'entry' ? [i.entry] : []));
-      // Pre-sorted with a cheap comparator, so validateEntries' code-point sort has little to do.
-      // Unique by construction (the draft's items are keyed by path). Validated only on the way
+      // Unique by construction (the draft's items are keyed by path), pre-sorted with a cheap
+      // comparator so validateEntries' code-point sort has little to do. Validated only on the way
       // to a commit: content equal to latest is that of a version the server already checked.
       const entriesNow = (): ManifestEntry[] =>
         [...prepared.map(entryOf), ...others].sort((a, b) =>
@@ -916,6 +916,15 @@ export class Artifact {
         this.adopt(ctx, same as VersionInfo);
         return this;
       };
+      // What this log sent: the commit's session, the early batches, the streamed large files.
+      const totals = (
+        s: UploadStats = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 },
+      ): UploadStats => ({
+        missing: s.missing + early.stats.missing,
+        bytesSent: s.bytesSent + early.stats.bytesSent + streamed.stats.bytesSent,
+        packs: s.packs + early.stats.packs,
+        largeBlobs: s.largeBlobs + streamed.stats.largeBlobs,
+      });
       const isSame = (list: ManifestEntry[]): boolean =>
         mayShortcut && sameAsLatest(same, this._type, manifestDigest(list), aliases, tags);
       let entries: ManifestEntry[] | undefined;
@@ -924,12 +933,7 @@ export class Artifact {
       if (!prepared.some((p) => p.md5Pending)) {
         entries = entriesNow();
         if (isSame(entries)) {
-          this.lastUpload = {
-            missing: 0,
-            bytesSent: streamed.stats.bytesSent,
-            packs: 0,
-            largeBlobs: streamed.stats.largeBlobs,
-          };
+          this.lastUpload = totals();
           return unchanged();
         }
       }
@@ -963,12 +967,7 @@ export class Artifact {
       );
       await ctx.statCache.save();
       if (result === undefined) {
-        this.lastUpload = {
-          missing: stats.missing + early.stats.missing,
-          bytesSent: stats.bytesSent + early.stats.bytesSent + streamed.stats.bytesSent,
-          packs: stats.packs + early.stats.packs,
-          largeBlobs: stats.largeBlobs + streamed.stats.largeBlobs,
-        };
+        this.lastUpload = totals(stats);
         return unchanged();
       }
       const outcome = (result as Partial<PlacementResult>).outcome;
@@ -979,12 +978,7 @@ export class Artifact {
       }
       this.lastOutcome = outcome;
       this.created = result.created;
-      this.lastUpload = {
-        missing: stats.missing + early.stats.missing,
-        bytesSent: stats.bytesSent + early.stats.bytesSent + streamed.stats.bytesSent,
-        packs: stats.packs + early.stats.packs,
-        largeBlobs: stats.largeBlobs + streamed.stats.largeBlobs,
-      };
+      this.lastUpload = totals(stats);
       // The server records new bytes as born in this version; keep the cached manifest equal.
       this.entries = result.created
         ? (entries ?? entriesNow()).map((e) =>
