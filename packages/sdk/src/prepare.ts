@@ -42,7 +42,9 @@ export interface PrepareOptions {
    * Resolves to a function that hashes a large file some other way (by streaming it to the
    * server, which answers both hashes: StreamedLarge), or undefined to read and hash it here.
    */
-  largeHasher?: Promise<((item: LocalFileItem) => Promise<FileHashes>) | undefined>;
+  largeHasher?: Promise<
+    ((item: LocalFileItem, onBytes: (n: number) => void) => Promise<FileHashes>) | undefined
+  >;
 }
 
 /** Fills in the MD5 of a file hashed with SHA-256 only and remembers both in the stat cache. */
@@ -153,8 +155,13 @@ export async function prepareFiles(
       throw vanished(item);
     });
     const started = nowMs();
+    // A file sent while it is read takes a while: its bytes count as they go.
+    let counted = 0;
     const hashes = hasher
-      ? await hasher(item)
+      ? await hasher(item, (n) => {
+          counted += n;
+          progress.add(0, n);
+        })
       : await hashFile(item.localPath, before.size, { md5: !deferMd5 });
     const after = checkUnchanged(item, before, hashes);
     if (deferMd5 && !hasher) {
@@ -163,7 +170,7 @@ export async function prepareFiles(
       statCache.record(item.localPath, after, hashes, started);
       out[index] = { item, hashes, stat: after };
     }
-    progress.add(1, hashes.size);
+    progress.add(1, hashes.size - counted);
   });
   progress.done();
   for (const p of out) {

@@ -20,7 +20,10 @@ export class StreamedLarge {
 
   constructor(private readonly http: HttpClient) {}
 
-  readonly hash = async (item: LocalFileItem): Promise<FileHashes> => {
+  readonly hash = async (
+    item: LocalFileItem,
+    onBytes: (n: number) => void = () => undefined,
+  ): Promise<FileHashes> => {
     const sha = createHash('sha256');
     let size = 0;
     const file = createReadStream(item.localPath, { highWaterMark: 1 << 20 });
@@ -28,6 +31,7 @@ export class StreamedLarge {
       for await (const chunk of file as AsyncIterable<Buffer>) {
         sha.update(chunk);
         size += chunk.length;
+        onBytes(chunk.length);
         yield chunk;
       }
     }

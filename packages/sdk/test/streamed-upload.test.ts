@@ -56,7 +56,12 @@ test('a large file sent while read: right digests, bytes intact, remembered for 
   const a = new Artifact({ name: 'streamed', type: 'model' });
   await a.addFile(big.path);
   await a.addFile((await largeFile(dir, 'small.txt', Buffer.from('tiny'))).path);
-  await cairn.save(a);
+  const hashing: { bytesDone: number; bytesTotal: number; filesDone: number }[] = [];
+  await cairn.save(a, { onProgress: (p) => void (p.phase === 'hashing' && hashing.push(p)) });
+  // Bytes sent while read count once: the phase ends at exactly its total.
+  const last = hashing.at(-1);
+  assert.deepEqual(last && [last.filesDone, last.bytesDone], [2, big.bytes.length + 4]);
+  assert.equal(last?.bytesTotal, big.bytes.length + 4);
   assert.equal(a.created, true);
   const entry = await a.getEntry('model.bin');
   assert.equal(entry.digest, big.hashes.md5);
