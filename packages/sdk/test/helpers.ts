@@ -6,7 +6,7 @@ import type { CairnOptions } from '../src/index.js';
 import { tempDir } from './fs-helpers.js';
 
 export * from './fs-helpers.js';
-export { listenLocal } from './net-helpers.js';
+export { listenLocal, passThroughProxy } from './net-helpers.js';
 export { blobsOnS3 } from '../../server/test/backends.js';
 
 export interface TestEnv {

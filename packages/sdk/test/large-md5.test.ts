@@ -2,12 +2,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { manifestDigest } from '@cairn/core';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
-import { blobsOnS3, listenLocal, startEnv } from './helpers.js';
+import { blobsOnS3, passThroughProxy, startEnv } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
 /**
@@ -37,44 +36,20 @@ async function proxy(stripDescribed = false): Promise<{
   close(): Promise<void>;
 }> {
   const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
-    const chunks: Buffer[] = [];
-    const isJson = (req.headers['content-type'] ?? '').includes('json');
-    const out = request(
-      `${env.url}${req.url}`,
-      { method: req.method, headers: req.headers },
-      (r) => {
-        if (!(stripDescribed && route === 'POST /api/v1/uploads')) {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-          return;
-        }
-        // An older server: the session answers no `described`.
-        const parts: Buffer[] = [];
-        r.on('data', (b: Buffer) => parts.push(b));
-        r.on('end', () => {
-          const body = JSON.parse(Buffer.concat(parts).toString()) as Record<string, unknown>;
-          delete body['described'];
-          const text = JSON.stringify(body);
-          res.writeHead(r.statusCode ?? 502, {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(text),
-          });
-          res.end(text);
-        });
-      },
-    );
-    req.on('data', (b: Buffer) => {
-      if (isJson) chunks.push(b);
-      out.write(b);
-    });
-    req.on('end', () => {
-      seen.push({ route, body: Buffer.concat(chunks).toString() });
-      out.end();
-    });
+  const p = await passThroughProxy(env.url, {
+    onRequest: (route) => seen.push({ route, body: '' }),
+    onJsonBody: (route, body) => {
+      const last = seen.findLast((s) => s.route === route && s.body === '');
+      if (last) last.body = body;
+    },
+    // An older server: the session answers no `described`.
+    rewriteJson: (route, body) => {
+      if (!stripDescribed || route !== 'POST /api/v1/uploads') return undefined;
+      delete body['described'];
+      return body;
+    },
   });
-  return { ...(await listenLocal(server)), seen };
+  return { ...p, seen };
 }
 
 const direct = (): boolean => blobsOnS3() && process.env['CAIRN_TEST_S3_DIRECT'] !== '0';

@@ -3,13 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import type { CairnError } from '@cairn/core';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
 import { isLoopbackUrl, streamsLarge } from '../src/streamed-upload.js';
-import { blobsOnS3, listenLocal, startEnv } from './helpers.js';
+import { blobsOnS3, passThroughProxy, startEnv } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
 /**
@@ -116,27 +115,16 @@ test('a file that changes while it is sent fails the log naming it; no version',
   await new Promise((r) => setTimeout(r, 150));
   // Halfway through the body of POST /blobs, the file grows, as under a writer still busy.
   let appended = false;
-  const server = createServer((req, res) => {
-    const out = request(
-      `${env.url}${req.url}`,
-      { method: req.method, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    let seen = 0;
-    req.on('data', (b: Buffer) => {
-      seen += b.length;
-      if (!appended && req.url === '/api/v1/blobs' && seen >= 4 << 20) {
+  let seen = 0;
+  const proxy = await passThroughProxy(env.url, {
+    onChunk: (route, chunk) => {
+      seen += route === 'POST /api/v1/blobs' ? chunk.length : 0;
+      if (!appended && seen >= 4 << 20) {
         appended = true;
         appendFileSync(path, randomBytes(1 << 20));
       }
-      out.write(b);
-    });
-    req.on('end', () => out.end());
+    },
   });
-  const proxy = await listenLocal(server);
   t.after(() => proxy.close());
   const cairn = await env.client({ url: proxy.url });
   const a = new Artifact({ name: 'streamed-racy', type: 'model' });

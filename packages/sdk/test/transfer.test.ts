@@ -1,12 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, lstat, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
-import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
 import { EARLY_BATCH_FILES } from '../src/early-upload.js';
-import { listenLocal, startEnv, writeTree } from './helpers.js';
+import { passThroughProxy, startEnv, writeTree } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
 let env: TestEnv;
@@ -20,19 +19,8 @@ after(async () => {
 /** A pass-through proxy in front of the test server that remembers each request's method and path. */
 async function countingProxy(): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
   const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
-    const out = request(
-      `${env.url}${req.url}`,
-      { method: req.method, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    req.pipe(out);
-  });
-  return { ...(await listenLocal(server)), seen };
+  const proxy = await passThroughProxy(env.url, { onRequest: (route) => seen.push(route) });
+  return { ...proxy, seen };
 }
 
 test('an unchanged re-log opens no upload session; a new alias still reaches the server', async (t) => {
