@@ -9,6 +9,7 @@ import type {
   DirectTransferInfo,
   DirectUploadTargets,
 } from '@cairn/core';
+import { drainToSink } from './fetch-blobs.js';
 import type { PutBytes, SinkFor, WantedBlob } from './fetch-blobs.js';
 import type { HttpClient } from './http.js';
 import { runPool } from './pool.js';
@@ -205,16 +206,7 @@ async function fetchRun(run: BlobLocation[], putBytes: PutBytes, progress?: Prog
 
 async function fetchLarge(b: BlobLocation, sinkFor: SinkFor): Promise<void> {
   const res = await ranged(b.url, b.offset, b.size);
-  const writer = await sinkFor(b.sha256);
-  try {
-    if (res.body) {
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) await writer.write(chunk);
-    }
-    await writer.commit();
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
+  await drainToSink(sinkFor, b.sha256, (res.body ?? []) as AsyncIterable<Uint8Array>);
 }
 
 /** Fetches blobs from the bucket: adjacent small ones by one ranged GET per run. */

@@ -107,16 +107,24 @@ async function fetchBatch(
   }
 }
 
-async function fetchOne(http: HttpClient, blob: WantedBlob, sinkFor: SinkFor): Promise<void> {
-  const body = await http.download('GET', `/blobs/${blob.sha256}`);
-  const writer = await sinkFor(blob.sha256);
+/** Writes a blob's chunks through the writer `sinkFor` hands out; commits, or aborts on any error. */
+export async function drainToSink(
+  sinkFor: SinkFor,
+  sha256: string,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<void> {
+  const writer = await sinkFor(sha256);
   try {
-    for await (const chunk of body) await writer.write(chunk);
+    for await (const chunk of chunks) await writer.write(chunk);
     await writer.commit();
   } catch (err) {
     await writer.abort();
     throw err;
   }
+}
+
+async function fetchOne(http: HttpClient, blob: WantedBlob, sinkFor: SinkFor): Promise<void> {
+  await drainToSink(sinkFor, blob.sha256, await http.download('GET', `/blobs/${blob.sha256}`));
 }
 
 /** Fetches blobs into the writers `sinkFor` hands out; each writer checks the bytes' SHA-256. */

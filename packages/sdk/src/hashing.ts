@@ -40,7 +40,7 @@ export const HASH_CHUNK_BYTES = 1 << 20;
 export const PARALLEL_HASH_BYTES = 16 << 20;
 
 /**
- * Reads a file through both hashes in one pass, into one reused buffer (a 1 GiB file would
+ * Reads a file through both hashes in one pass, into two reused buffers (a 1 GiB file would
  * otherwise allocate a thousand 1 MiB chunks for the collector to chase). A file of `sizeHint`
  * ≥ PARALLEL_HASH_BYTES has its MD5 computed on a worker thread meanwhile. With `md5: false`
  * only SHA-256 is computed and `md5` is the empty string (someone else will hash MD5).

@@ -5,6 +5,7 @@ import {
   ConnectionFailed,
   bufferedRequest,
   openResponse,
+  readAnswer,
   streamRequest,
   type StreamAnswer,
 } from './stream-request.js';
@@ -154,13 +155,9 @@ export class HttpClient {
     }
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
-      const parts: Buffer[] = [];
-      try {
-        for await (const b of res as AsyncIterable<Buffer>) parts.push(b);
-      } catch {
-        // The status is what counts.
-      }
-      throw this.errorOf(url, status, Buffer.concat(parts).toString('utf8'));
+      // The status is what counts when the body cannot be read.
+      const { text } = await readAnswer(res).catch(() => ({ text: '' }));
+      throw this.errorOf(url, status, text);
     }
     return this.guarded(res, `${method} ${path}`);
   }

@@ -29,17 +29,9 @@ export async function streamRequest(
   headers: OutgoingHttpHeaders,
   body: Readable,
 ): Promise<StreamAnswer> {
-  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-  const req = send(url, { method, headers });
+  const req = sender(url)(url, { method, headers });
   const answered = new Promise<StreamAnswer>((resolve, reject) => {
-    req.once('response', (res: IncomingMessage) => {
-      const parts: Buffer[] = [];
-      res.on('data', (b: Buffer) => parts.push(b));
-      res.once('end', () =>
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
-      );
-      res.once('error', reject);
-    });
+    req.once('response', (res: IncomingMessage) => readAnswer(res).then(resolve, reject));
     req.once('error', reject);
   });
   const sent = pipeline(body, req).catch(() => undefined);
@@ -71,16 +63,25 @@ export async function bufferedRequest(
   body?: string | Uint8Array,
 ): Promise<StreamAnswer> {
   const res = await openResponse(url, method, headers, body);
+  return readAnswer(res).catch((err: NodeJS.ErrnoException) => {
+    throw new ConnectionFailed(err.code ?? err.message);
+  });
+}
+
+/** Reads a whole answer: its status and body text. Rejects as the response stream errs. */
+export function readAnswer(res: IncomingMessage): Promise<StreamAnswer> {
   return new Promise<StreamAnswer>((resolve, reject) => {
     const parts: Buffer[] = [];
     res.on('data', (b: Buffer) => parts.push(b));
     res.once('end', () =>
       resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
     );
-    res.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new ConnectionFailed(err.code ?? err.message)),
-    );
+    res.once('error', reject);
   });
+}
+
+function sender(url: string): typeof httpRequest {
+  return url.startsWith('https:') ? httpsRequest : httpRequest;
 }
 
 /**
@@ -94,9 +95,8 @@ export function openResponse(
   headers: OutgoingHttpHeaders,
   body?: string | Uint8Array,
 ): Promise<IncomingMessage> {
-  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise<IncomingMessage>((resolve, reject) => {
-    const req = send(url, {
+    const req = sender(url)(url, {
       method,
       headers:
         body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
