@@ -20,7 +20,12 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repo, 'packages/server/src/serve.ts')],
+    [
+      ...(process.env['CAIRN_BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      join(repo, 'packages/server/src/serve.ts'),
+    ],
     {
       env: { ...process.env, CAIRN_PORT: '0', CAIRN_DATA_DIR: dataDir, CAIRN_API_KEY: '', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],

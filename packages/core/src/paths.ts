@@ -61,6 +61,20 @@ export function joinEntryPath(prefix: string, name: string): string {
   return normalizeEntryPath(prefix === '' ? name : `${prefix}/${name}`);
 }
 
+/**
+ * `joinEntryPath` for a path made of names read from directory listings (each non-empty, never
+ * `.` or `..`, never holding `/` or NUL) below a normalized prefix: such a path is already in
+ * normal form unless a name holds a backslash, the first looks like a drive (`C:`) or it is too
+ * long, so only those take the full normalization (and its errors).
+ */
+export function joinListedPath(prefix: string, listed: string): string {
+  const path = prefix === '' ? listed : `${prefix}/${listed}`;
+  if (listed.includes('\\') || path.length > MAX_PATH_LENGTH || /^[A-Za-z]:/.test(path)) {
+    return normalizeEntryPath(path);
+  }
+  return path;
+}
+
 /** True when `path` is `dir` itself or lies below it (`dir` = '' is the root). */
 export function isUnderPrefix(path: string, dir: string): boolean {
   return dir === '' || path === dir || path.startsWith(`${dir}/`);

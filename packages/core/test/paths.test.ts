@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CairnError, compareCodePoints, isUnderPrefix, normalizeEntryPath } from '@cairn/core';
+import {
+  CairnError,
+  compareCodePoints,
+  isUnderPrefix,
+  joinEntryPath,
+  joinListedPath,
+  normalizeEntryPath,
+} from '@cairn/core';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -99,5 +106,18 @@ test('code point order agrees with a reference comparison on random strings', ()
     const x = word();
     const y = word();
     assert.equal(Math.sign(compareCodePoints(x, y)), Math.sign(ref(x, y)), `${x} vs ${y}`);
+  }
+});
+
+test('joinListedPath keeps listed names as they are and normalizes or refuses the rest', () => {
+  assert.equal(joinListedPath('', 'a/b.txt'), 'a/b.txt');
+  assert.equal(joinListedPath('data/x', 'a/b.txt'), 'data/x/a/b.txt');
+  assert.equal(joinListedPath('', 'a/b\\c.txt'), 'a/b/c.txt');
+  assert.equal(joinListedPath('data', 'C:x'), 'data/C:x');
+  assert.throws(() => joinListedPath('', 'C:x/y'), { code: 'PATH_ESCAPE' });
+  assert.throws(() => joinListedPath('', 'a/..\\..\\x'), { code: 'PATH_ESCAPE' });
+  assert.throws(() => joinListedPath('', `a/${'n'.repeat(5000)}`), { code: 'VALIDATION' });
+  for (const name of ['plain', 'd/e/f', 'sp ace/ü.bin']) {
+    assert.equal(joinListedPath('p', name), joinEntryPath('p', name));
   }
 });

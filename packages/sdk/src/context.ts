@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ValidationError, validateName, validateProjectPath } from '@cairn/core';
 import { BlobCache, DEFAULT_CACHE_MAX_BYTES } from './cache.js';
+import { DigestMemo } from './digest-memo.js';
 import { HttpClient } from './http.js';
 import { ManifestCache } from './manifest-cache.js';
 import { StatCache } from './stat-cache.js';
@@ -34,6 +35,7 @@ export interface ClientContext {
   readonly http: HttpClient;
   readonly cache: BlobCache;
   readonly statCache: StatCache;
+  readonly digests: DigestMemo;
   readonly manifests: ManifestCache;
 }
 
@@ -80,6 +82,7 @@ export function createContext(options: CairnOptions = {}): ClientContext {
     http: new HttpClient(url, options.apiKey ?? env('CAIRN_API_KEY')),
     cache: new BlobCache(cacheDir, maxBytes),
     statCache: new StatCache(cacheDir),
+    digests: new DigestMemo(cacheDir),
     manifests: new ManifestCache(cacheDir, url),
   };
 }
