@@ -1,5 +1,5 @@
-import { constants, lstatSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { chmod, copyFile, rename, rm } from 'node:fs/promises';
+import { lstatSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmod, rename, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +10,7 @@ import { BlobWriter, checkSha256 } from './cache.js';
 import type { BlobCache } from './cache.js';
 import { BATCH_BLOB_BYTES, fetchBlobs } from './fetch-blobs.js';
 import type { WantedBlob } from './fetch-blobs.js';
+import { copyNewFile } from './file-copy.js';
 import { hashFile } from './hashing.js';
 import { azureDownload, isAzureBlobUrl } from './object-stores/azure.js';
 import { gcsDownload } from './object-stores/gcs.js';
@@ -58,7 +59,7 @@ function tempBeside(dest: string): string {
 async function placeCopy(src: string, dest: string): Promise<void> {
   const tmp = tempBeside(dest);
   try {
-    await copyFile(src, tmp, constants.COPYFILE_FICLONE);
+    await copyNewFile(src, tmp, 0o644);
     await chmod(tmp, 0o644);
     await rename(tmp, dest);
   } catch (err) {

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobCache } from '../src/cache.js';
+import { copyNewFile } from '../src/file-copy.js';
 import { PARALLEL_HASH_BYTES, hashBytes, hashFile } from '../src/hashing.js';
 import { safeDestination, safeDestinationSync, realRoot } from '../src/safe-path.js';
 import { StatCache, statFile } from '../src/stat-cache.js';
@@ -162,5 +163,24 @@ test('cache packs: a killed writer’s leftovers go once old; packs are evicted 
   assert.ok(!left.includes('dead.pack') && !left.includes('.dead.pack.tmp'));
   assert.ok(left.includes('fresh.pack'), 'a writer possibly at work is left alone');
   assert.equal(left.filter((n) => n.endsWith('.idx')).length, 1);
+  await rm(dir, { recursive: true });
+});
+
+test('copyNewFile copies every byte into a new file and never over an existing one', async () => {
+  const dir = await tempDir();
+  // Spans several chunks and ends mid-chunk, so both buffers and the short last read are used.
+  const bytes = randomBytes((8 << 20) * 2 + 12345);
+  await writeFile(join(dir, 'src'), bytes);
+  await copyNewFile(join(dir, 'src'), join(dir, 'dest'), 0o600);
+  assert.ok((await readFile(join(dir, 'dest'))).equals(bytes));
+  await copyNewFile(join(dir, 'src'), join(dir, 'empty-src-copy'), 0o600);
+  await writeFile(join(dir, 'empty'), '');
+  await copyNewFile(join(dir, 'empty'), join(dir, 'empty-copy'), 0o600);
+  assert.equal((await stat(join(dir, 'empty-copy'))).size, 0);
+  await writeFile(join(dir, 'taken'), 'keep me');
+  await assert.rejects(copyNewFile(join(dir, 'src'), join(dir, 'taken'), 0o600), {
+    code: 'EEXIST',
+  });
+  assert.equal(await readFile(join(dir, 'taken'), 'utf8'), 'keep me');
   await rm(dir, { recursive: true });
 });

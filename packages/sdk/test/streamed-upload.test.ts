@@ -7,14 +7,15 @@ import { join } from 'node:path';
 import type { CairnError } from '@cairn/core';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
-import { isLoopbackUrl, streamsLarge } from '../src/streamed-upload.js';
+import { HttpClient } from '../src/http.js';
+import { StreamedLarge, isLoopbackUrl, streamsLarge } from '../src/streamed-upload.js';
 import { blobsOnS3, passThroughProxy, startEnv } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
 /**
  * To a server on this machine, a large file the stat cache does not know is sent while it is
- * read (POST /blobs), its SHA-256 hashed here and checked against the server's, its MD5 the
- * server's. With direct transfers (the second test pass) large files go to the bucket instead.
+ * read (POST /blobs), its hashes the server's (to a server elsewhere, its SHA-256 also hashed
+ * here and checked against the server's). With direct transfers (the second test pass) large files go to the bucket instead.
  */
 let env: TestEnv;
 before(async () => {
@@ -137,6 +138,35 @@ test('a file that changes while it is sent fails the log naming it; no version',
   assert.equal(appended, true);
   assert.equal(a.isDraft(), true);
   await assert.rejects(cairn.artifact('proj/streamed-racy'), { code: 'NOT_FOUND' });
+});
+
+test('sent to a server elsewhere, bytes changed on the way fail the log; over loopback they are not hashed twice', async (t) => {
+  if (direct()) return;
+  const big = await largeFile(await env.dir(), 'tampered.bin');
+  // A proxy that flips one byte of every POST /blobs body: what a faulty network path would do.
+  const proxy = await passThroughProxy(env.url, {
+    onChunk: (route, chunk) => {
+      if (route === 'POST /api/v1/blobs' && chunk.length > 0) chunk[0] = (chunk[0] ?? 0) ^ 0xff;
+    },
+  });
+  t.after(() => proxy.close());
+  const item = {
+    kind: 'file' as const,
+    path: 'tampered.bin',
+    localPath: big.path,
+    size: big.bytes.length,
+  };
+  const http = new HttpClient(proxy.url);
+  await assert.rejects(new StreamedLarge(http, { verify: true }).hash(item), (err: CairnError) => {
+    assert.equal(err.code, 'DIGEST_MISMATCH');
+    assert.match(err.message, /the server received other bytes than were read/);
+    return true;
+  });
+  // Loopback (the default for this URL): the server's hashes are taken as they are.
+  const trusted = await new StreamedLarge(http).hash(item);
+  assert.notEqual(trusted.sha256, big.hashes.sha256);
+  const honest = await new StreamedLarge(new HttpClient(env.url)).hash(item);
+  assert.deepEqual(honest, big.hashes);
 });
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -29,6 +29,12 @@ class FsObjectWriter implements ObjectWriter {
   private pendingBytes = 0;
   private size = 0;
   private unsynced = 0;
+  /**
+   * The write in flight (at most one): the next megabyte is gathered and hashed while the last
+   * one goes to the disk, instead of the stream stopping for each write. Awaited before the
+   * next write and before the commit.
+   */
+  private writing: Promise<void> | undefined;
   /** The early flush in flight (at most one), awaited before the next and before the commit. */
   private syncing: Promise<void> | undefined;
   private done = false;
@@ -42,10 +48,18 @@ class FsObjectWriter implements ObjectWriter {
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const parts = this.pending;
+    const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
+    await this.writing;
+    this.writing = this.writeOut(parts, bytes);
+    // Awaited by the next flush or the commit; failing meanwhile is not an unhandled rejection.
+    this.writing.catch(() => undefined);
+  }
+
+  private async writeOut(parts: Uint8Array[], bytes: number): Promise<void> {
     await this.fh.writev(parts);
-    this.unsynced += parts.reduce((n, p) => n + p.byteLength, 0);
+    this.unsynced += bytes;
     if (this.unsynced >= EARLY_SYNC_BYTES) {
       this.unsynced = 0;
       await this.syncing;
@@ -53,6 +67,12 @@ class FsObjectWriter implements ObjectWriter {
       this.syncing = this.fh.datasync();
       this.syncing.catch(() => undefined);
     }
+  }
+
+  /** Waits for whatever is still in flight, ignoring its failure (the object is being dropped). */
+  private async settle(): Promise<void> {
+    await this.writing?.catch(() => undefined);
+    await this.syncing?.catch(() => undefined);
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -67,6 +87,7 @@ class FsObjectWriter implements ObjectWriter {
     this.done = true;
     try {
       await this.flush();
+      await this.writing;
       await this.syncing;
       await this.fh.sync();
       await this.fh.close();
@@ -80,7 +101,7 @@ class FsObjectWriter implements ObjectWriter {
       await unlink(this.tmpPath);
       return this.size;
     } catch (err) {
-      await this.syncing?.catch(() => undefined);
+      await this.settle();
       await this.fh.close().catch(() => undefined);
       await unlink(this.tmpPath).catch(() => undefined);
       throw err;
@@ -90,7 +111,7 @@ class FsObjectWriter implements ObjectWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await this.syncing?.catch(() => undefined);
+    await this.settle();
     await this.fh.close().catch(() => undefined);
     await unlink(this.tmpPath).catch(() => undefined);
   }
