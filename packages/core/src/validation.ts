@@ -10,6 +10,11 @@ export const MAX_TYPE_LENGTH = 128;
 export const MAX_ALIAS_LENGTH = 128;
 export const MAX_TAG_LENGTH = 128;
 export const MAX_METADATA_KEYS = 100;
+/**
+ * Metadata is returned with every version it belongs to (lists, lineage, the SageMaker face), so
+ * it is bounded: 1 MiB of JSON. Bulk data belongs in the artifact's files.
+ */
+export const MAX_METADATA_BYTES = 1 << 20;
 export const MAX_DESCRIPTION_LENGTH = 65_536;
 
 const NAME_RE = /^[A-Za-z0-9_.-]+$/;
@@ -218,6 +223,13 @@ export function validateMetadata(value: unknown): Record<string, unknown> {
     );
   }
   for (const k of keys) checkJsonValue((value as Record<string, unknown>)[k], k, 1);
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new ValidationError(
+      `metadata is ${bytes} bytes as JSON; the limit is ${MAX_METADATA_BYTES} (1 MiB): keep bulk data in the artifact's files`,
+      { rule: 'metadata.size' },
+    );
+  }
   return value as Record<string, unknown>;
 }
 

@@ -98,6 +98,20 @@ test("tags follow W&B's ^[-\\w]+( +[-\\w]+)*$", () => {
   }
 });
 
+test('metadata: at most 1 MiB of JSON', () => {
+  const near = { blob: 'x'.repeat((1 << 20) - 20) };
+  assert.deepEqual(validateMetadata(near), near);
+  assert.equal(
+    rule(() => validateMetadata({ blob: 'x'.repeat(1 << 20) })),
+    'metadata.size',
+  );
+  // Counted in UTF-8 bytes, not characters.
+  assert.equal(
+    rule(() => validateMetadata({ blob: 'é'.repeat(600 * 1024) })),
+    'metadata.size',
+  );
+});
+
 test('metadata: at most 100 keys, JSON values only', () => {
   assert.deepEqual(validateMetadata({ a: 1, b: [1, 'x', null], c: { d: true } }), {
     a: 1,

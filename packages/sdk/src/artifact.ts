@@ -1,4 +1,4 @@
-import { constants, readdirSync, statSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { copyFile, mkdtemp, stat, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -11,12 +11,8 @@ import {
   isManagedAlias,
   isUnderPrefix,
   joinListedPath,
-  manifestDigest,
-  manifestSize,
   normalizeDirPrefix,
   normalizeEntryPath,
-  sortEntries,
-  toWandbManifest,
   validateAliases,
   validateDescription,
   validateEntries,
@@ -28,10 +24,6 @@ import {
   validateType,
 } from '@cairn/core';
 import type {
-  CommitRequest,
-  ConflictStrategy,
-  FolderPlacement,
-  PlacedCommitRequest,
   PlacementResult,
   ManifestBody,
   ManifestEntry,
@@ -39,32 +31,24 @@ import type {
   VersionInfo,
   VersionState,
   VersionUpdate,
-  WandbManifestV1,
 } from '@cairn/core';
 import { createContext } from './context.js';
 import type { ClientContext } from './context.js';
 import { downloadEntries } from './download.js';
 import type { DownloadResult } from './download.js';
 import type { DraftItem, LocalFileItem } from './draft-items.js';
-import type { FileStat } from './stat-cache.js';
-import { nowMs } from './stat-cache.js';
-import { allSettled, draftKey, draftKeyOfItems } from './digest-memo.js';
-import { ProgressReporter } from './progress.js';
+import { logDraft } from './draft-log.js';
+import type { DraftLogOutcome } from './draft-log.js';
 import { itemPath } from './draft-items.js';
 import { FilesIterator } from './files-iterator.js';
 import type { FilesOptions } from './files-iterator.js';
 import { removeExtras, throwIfFailed, verifyTree } from './local-tree.js';
-import { YIELD_EVERY, entryOf, prepareFiles, yieldToLoop } from './prepare.js';
+import { entryOf, prepareFiles } from './prepare.js';
+import { walkFiles } from './dir-walk.js';
 import { recordLogged, versionRuns } from './lineage.js';
-import type { OutputRecorder } from './lineage.js';
 import { resolveReference } from './references.js';
 import { Run } from './run.js';
 import type { ReferenceOptions } from './references.js';
-import { compareUtf16AsCodePoints, fetchLatest, sameAsLatest, uploadAndCommit } from './upload.js';
-import { directTransfer } from './direct-transfer.js';
-import { StreamedLarge, streamsLarge } from './streamed-upload.js';
-import { EarlyUploads } from './early-upload.js';
-import type { ProgressListener } from './progress.js';
 import type { UploadStats } from './upload.js';
 import { prepareFolderUpload } from './t9k-upload.js';
 import {
@@ -74,7 +58,6 @@ import {
   dirObjPath,
   fileObjPath,
   joinObjPath,
-  listFiles,
   makeAlternativeName,
   referenceObjPath,
   t9kOf,
@@ -89,169 +72,41 @@ import {
   writeSidecar as writeSidecarFile,
 } from './t9k-objects.js';
 
-/** The type of artifacts made t9k-style, which have none. */
-export const DEFAULT_ARTIFACT_TYPE = 'artifact';
+import {
+  DEFAULT_ARTIFACT_TYPE,
+  artifactReference,
+  makeManifest,
+  notLogged,
+} from './artifact-options.js';
+import type {
+  AddDirOptions,
+  AddFileOptions,
+  ArtifactEntry,
+  ArtifactManifest,
+  ArtifactOptions,
+  DownloadArtifactOptions,
+  FilePolicy,
+  FromDictOptions,
+  NewFileHandle,
+  SaveOptions,
+  T9kLog,
+  UploadOptions,
+} from './artifact-options.js';
 
-export type FilePolicy = 'immutable' | 'mutable';
-
-export interface ArtifactOptions {
-  name: string;
-  /** Default `artifact` (t9k artifacts have no type). */
-  type?: string;
-  description?: string | null;
-  metadata?: Record<string, unknown>;
-  /** t9k's labels: the artifact's tags. */
-  labels?: string[];
-}
-
-export interface UploadOptions {
-  /**
-   * The folder to upload into; default `default`. Without a leading `/` it is taken under the
-   * client's entity (`/<entity>/<folder>`), as t9k does.
-   */
-  folder?: string;
-  /** Create the folder and its missing parents; otherwise a missing folder is NOT_FOUND. */
-  makeFolder?: boolean;
-  /**
-   * When the folder already holds an artifact of this name: `skip` (upload nothing, return the
-   * existing one), `error` (CONFLICT), `new` (default; upload under `alternativeName`),
-   * `replace` (the old artifact is deleted and this one takes its name, atomically) or
-   * `version` (a new version of the existing artifact, as W&B's `save()`).
-   */
-  conflictStrategy?: ConflictStrategy;
-  client?: { readonly context: ClientContext };
-  aliases?: string[];
-  onProgress?: ProgressListener;
-  run?: OutputRecorder;
-}
-
-export interface FromDictOptions {
-  /** The client a logged artifact talks through; default one configured from CAIRN_*. */
-  client?: { readonly context: ClientContext };
-}
-
-interface T9kLog {
-  placement: FolderPlacement;
-  persisted: T9kPersisted;
-}
-
-export interface AddFileOptions {
-  /** Path inside the artifact; default the file's base name. */
-  name?: string;
-  /** Replace an entry already at that path (otherwise that is a CONFLICT). */
-  overwrite?: boolean;
-  /**
-   * 'immutable' (default): the file is read when the artifact is logged; if it changes in
-   * between or during the upload, the log fails naming it (a wrong digest is never stored).
-   * 'mutable': snapshot the file now (reflink copy where the filesystem supports it), so later
-   * edits do not affect this artifact.
-   */
-  policy?: FilePolicy;
-}
-
-export interface AddDirOptions {
-  /** Directory inside the artifact; default the root. */
-  name?: string;
-  /** Replace entries already added from other local files (otherwise a CONFLICT). */
-  merge?: boolean;
-  policy?: FilePolicy;
-}
-
-export interface SaveOptions {
-  /** The client to log through; default one configured from the CAIRN_* environment. */
-  client?: { readonly context: ClientContext };
-  entity?: string;
-  project?: string;
-  aliases?: string[];
-  tags?: string[];
-  /** Called with files/bytes done while hashing, uploading and committing. */
-  onProgress?: ProgressListener;
-  /**
-   * The run that logs this artifact; default the active run (`cairn.init`), else a new version
-   * gets an automatic run (job type `auto`), as W&B's `save()` does.
-   */
-  run?: OutputRecorder;
-}
-
-export interface DownloadArtifactOptions {
-  /** Default `./artifacts/<collection>:vN`. */
-  root?: string;
-  /** Only entries below this directory. */
-  pathPrefix?: string;
-  /** Write straight into the root without filling the local cache. */
-  skipCache?: boolean;
-  /** Skip references that cannot be read instead of failing. */
-  allowMissingReferences?: boolean;
-  /** Called with files/bytes done while downloading and placing. */
-  onProgress?: ProgressListener;
-}
-
-/** A manifest as the SDK hands it out: sorted entries plus W&B's digest and export. */
-export interface ArtifactManifest {
-  version: 1;
-  entries: ManifestEntry[];
-  digest: string;
-  size: number;
-  toWandbManifest(): WandbManifestV1;
-}
-
-export interface NewFileHandle {
-  /** The local temp file behind the handle. */
-  readonly path: string;
-  /** The entry path it will have in the artifact. */
-  readonly name: string;
-  write(data: string | Uint8Array): Promise<void>;
-  /** Adds the file to the artifact. */
-  close(): Promise<string>;
-}
-
-/** A manifest entry as `getEntry` returns it: with the id of the logged artifact holding it. */
-export interface ArtifactEntry extends ManifestEntry {
-  artifactId?: string;
-}
-
-/**
- * A reference to an entry of another logged artifact. It is resolved now, recursively: an entry
- * that is itself a reference keeps pointing at the original URI, and stored bytes are named by
- * their SHA-256 so this version holds them too (garbage collection keeps them while it lives).
- */
-function artifactReference(e: ArtifactEntry, options: ReferenceOptions): ManifestEntry {
-  if (e.artifactId === undefined) {
-    throw new CairnError(
-      'VALIDATION',
-      `entry ${JSON.stringify(e.path)} belongs to a draft; only entries of logged artifacts can be referenced`,
-      { rule: 'reference.draft' },
-    );
-  }
-  const path = normalizeEntryPath(options.name ?? e.path);
-  return {
-    path,
-    digest: e.digest,
-    size: e.size,
-    ...(e.sha256 !== undefined ? { sha256: e.sha256 } : {}),
-    ref: e.ref ?? `cairn-artifact://${e.artifactId}/${encodeURI(e.path)}`,
-    birthArtifactId: e.birthArtifactId ?? e.artifactId,
-    ...(e.extra !== undefined ? { extra: e.extra } : {}),
-  };
-}
-
-function makeManifest(entries: ManifestEntry[]): ArtifactManifest {
-  const sorted = sortEntries(entries);
-  return {
-    version: 1,
-    entries: sorted,
-    digest: manifestDigest(sorted),
-    size: manifestSize(sorted),
-    toWandbManifest: () => toWandbManifest(sorted),
-  };
-}
-
-function notLogged(what: string): CairnError {
-  return new CairnError(
-    'ARTIFACT_NOT_LOGGED',
-    `${what} needs a logged artifact; save() this draft first`,
-  );
-}
+export { DEFAULT_ARTIFACT_TYPE } from './artifact-options.js';
+export type {
+  AddDirOptions,
+  AddFileOptions,
+  ArtifactEntry,
+  ArtifactManifest,
+  ArtifactOptions,
+  DownloadArtifactOptions,
+  FilePolicy,
+  FromDictOptions,
+  NewFileHandle,
+  SaveOptions,
+  UploadOptions,
+} from './artifact-options.js';
 
 /**
  * A set of files and references, versioned on a Cairn server: W&B's `Artifact` in camelCase.
@@ -627,37 +482,11 @@ export class Artifact {
       throw new CairnError('NOT_FOUND', `${localPath} is not a directory`, { localPath });
     }
     const prefix = normalizeDirPrefix(options.name);
-    const found: { abs: string; path: string; stat: FileStat }[] = [];
-    // Synchronous calls in a loop: for 10^4 files this is several times faster than as many
-    // promise round trips through the threadpool. Yields now and then for progress bars.
-    let sinceYield = 0;
-    const walk = async (dir: string, rel: string): Promise<void> => {
-      for (const d of readdirSync(dir, { withFileTypes: true })) {
-        const abs = join(dir, d.name);
-        const relPath = rel === '' ? d.name : `${rel}/${d.name}`;
-        if (d.isDirectory()) {
-          await walk(abs, relPath);
-          continue;
-        }
-        if (++sinceYield >= YIELD_EVERY) {
-          sinceYield = 0;
-          await yieldToLoop();
-        }
-        const fst = statSync(abs, { throwIfNoEntry: false });
-        if (!fst?.isFile()) continue;
-        // Only what the stat cache compares is kept: 10^4 whole Stats (with their Dates) held
-        // until save() cost more in garbage collection than the stat calls themselves.
-        const stat: FileStat = {
-          dev: fst.dev,
-          ino: fst.ino,
-          size: fst.size,
-          mtimeMs: fst.mtimeMs,
-          ctimeMs: fst.ctimeMs,
-        };
-        found.push({ abs, path: joinListedPath(prefix, relPath), stat });
-      }
-    };
-    await walk(root, '');
+    const found = (await walkFiles(root)).map((f) => ({
+      abs: f.abs,
+      path: joinListedPath(prefix, f.rel),
+      stat: f.stat,
+    }));
     const merge = options.merge ?? false;
     const policy = options.policy ?? 'immutable';
     const added: string[] = [];
@@ -866,179 +695,48 @@ export class Artifact {
     const metadata = validateMetadata(
       t9k ? { ...this._metadata, [T9K_METADATA_KEY]: t9k.persisted } : this._metadata,
     );
-    // Only `version` may find the content equal to `latest` and stop; the other strategies
-    // must reach the commit, which decides under the collection's lock.
-    const mayShortcut = t9k === undefined || t9k.placement.conflictStrategy === 'version';
     const wasFinalized = this.finalized;
     this.finalized = true;
-    const target = { entity, project, collection: this._collection, type: this._type };
-    // Full batches of freshly hashed small files are sent while the rest is still hashed.
-    const early = new EarlyUploads(ctx.http, target);
+    let outcome: DraftLogOutcome;
     try {
-      // Asked while hashing; the result is only used if nothing failed.
-      const latest = fetchLatest(ctx.http, target).then(
-        (v) => ({ v }),
-        (err: unknown) => ({ err }),
-      );
-      const items = [...this.items.values()];
-      // A draft whose files all have the stats they had when last logged has that log's digest:
-      // equal to latest, nothing needs hashing, looking up or sending.
-      const memoKey = mayShortcut ? draftKeyOfItems(items) : undefined;
-      const remembered = memoKey === undefined ? undefined : ctx.digests.get(memoKey);
-      if (remembered !== undefined) {
-        const known = await latest;
-        if ('err' in known) throw known.err;
-        if (sameAsLatest(known.v, this._type, remembered, aliases, tags)) {
-          this.lastUpload = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 };
-          // Nothing was hashed: the phase is reported whole, as a stat-cache hit of every file is.
-          const local = items.filter((i): i is LocalFileItem => i.kind === 'file');
-          const bytes = local.reduce((n, f) => n + f.size, 0);
-          new ProgressReporter(options.onProgress, 'hashing', local.length, bytes).done();
-          this.created = false;
-          if (t9k) this.lastOutcome = 'versioned';
-          this.entries = undefined;
-          this.adopt(ctx, known.v);
-          return this;
-        }
-      }
-      const hashStartedMs = nowMs();
-      // Through the server, large files are hashed here with SHA-256 only: the server computes
-      // their MD5 while it verifies the upload (or already knows it), so MD5 runs once, not twice.
-      const throughServer = directTransfer(ctx.http).then((d) => d === undefined);
-      // To a server on this machine, large files are sent while they are read (StreamedLarge).
-      const streamed = new StreamedLarge(ctx.http);
-      const prepared = await prepareFiles(
-        items,
-        ctx.statCache,
-        true,
-        options.onProgress,
-        (p) => early.offer(p),
-        {
-          deferLargeMd5: throughServer,
-          largeHasher: throughServer.then((yes) =>
-            yes && streamsLarge(ctx.http.baseUrl) ? streamed.hash : undefined,
-          ),
-        },
-      );
-      await ctx.statCache.save();
-      await early.settle();
-      const others = items.flatMap((i) => (i.kind === 'entry' ? [i.entry] : []));
-      // Unique by construction (the draft's items are keyed by path), pre-sorted with a cheap
-      // comparator so validateEntries' code-point sort has little to do. Validated only on the way
-      // to a commit: content equal to latest is that of a version the server already checked.
-      const entriesNow = (): ManifestEntry[] =>
-        [...prepared.map(entryOf), ...others].sort((a, b) =>
-          compareUtf16AsCodePoints(a.path, b.path),
-        );
-      const known = await latest;
-      if ('err' in known) throw known.err;
-      const same = known.v;
-      // What the next log of the same files may skip to (see DigestMemo).
-      const remember = (digest: string): void => {
-        if (
-          !mayShortcut ||
-          !allSettled(
-            prepared.map((p) => p.stat),
-            hashStartedMs,
-          )
-        )
-          return;
-        ctx.digests.set(
-          draftKey(
-            prepared.map((p) => ({ path: p.item.path, stat: p.stat })),
-            others,
-          ),
-          digest,
-        );
-      };
-      const unchanged = (): Artifact => {
-        remember((same as VersionInfo).digest);
-        this.created = false;
-        if (t9k) this.lastOutcome = 'versioned';
-        this.entries = undefined;
-        this.adopt(ctx, same as VersionInfo);
-        return this;
-      };
-      // What this log sent: the commit's session, the early batches, the streamed large files.
-      const totals = (
-        s: UploadStats = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 },
-      ): UploadStats => ({
-        missing: s.missing + early.stats.missing,
-        bytesSent: s.bytesSent + early.stats.bytesSent + streamed.stats.bytesSent,
-        packs: s.packs + early.stats.packs,
-        largeBlobs: s.largeBlobs + streamed.stats.largeBlobs,
-      });
-      const isSame = (list: ManifestEntry[]): boolean =>
-        mayShortcut && sameAsLatest(same, this._type, manifestDigest(list), aliases, tags);
-      let entries: ManifestEntry[] | undefined;
-      // Unchanged content (typically every hash came from the stat cache) needs no session.
-      // Files still waiting for their MD5 are by definition not in the stat cache: rarely equal.
-      if (!prepared.some((p) => p.md5Pending)) {
-        entries = entriesNow();
-        if (isSame(entries)) {
-          this.lastUpload = totals();
-          return unchanged();
-        }
-      }
-      const commitFor = (): CommitRequest | PlacedCommitRequest | undefined => {
-        entries ??= entriesNow();
-        if (isSame(entries)) return undefined;
-        entries = validateEntries(entries);
-        const plain: CommitRequest = {
+      outcome = await logDraft({
+        ctx,
+        target: { entity, project, collection: this._collection, type: this._type },
+        items: [...this.items.values()],
+        commit: {
           ...(this._ttl !== 'inherit' ? { ttlMs: this._ttl } : {}),
           description: this._description,
           metadata,
           aliases,
           tags,
-          entries,
-        };
-        return t9k ? { ...plain, placement: t9k.placement } : plain;
-      };
-      // What the early batches covered is pinned by their sessions and stored already.
-      const rest =
-        early.covered.size === 0
-          ? prepared
-          : prepared.filter((p) => !early.covered.has(p.hashes.sha256));
-      const { result, stats } = await uploadAndCommit(
-        ctx.http,
-        ctx.statCache,
-        target,
-        rest,
-        others,
-        commitFor,
-        options.onProgress,
-      );
-      await ctx.statCache.save();
-      if (result === undefined) {
-        this.lastUpload = totals(stats);
-        return unchanged();
-      }
-      const outcome = (result as Partial<PlacementResult>).outcome;
-      if (outcome === 'skipped') {
-        // Another upload took the name first and the strategy says to keep theirs.
-        this.finalized = wasFinalized;
-        return Artifact.fromVersion(ctx, result.version);
-      }
-      this.lastOutcome = outcome;
-      this.created = result.created;
-      remember(result.version.digest);
-      this.lastUpload = totals(stats);
-      // The server records new bytes as born in this version; keep the cached manifest equal.
-      this.entries = result.created
-        ? (entries ?? entriesNow()).map((e) =>
-            e.birthArtifactId === undefined && e.sha256 !== undefined
-              ? { ...e, birthArtifactId: result.version.id }
-              : e,
-          )
-        : undefined;
-      this.adopt(ctx, result.version);
-      return this;
+        },
+        ...(t9k ? { placement: t9k.placement } : {}),
+        mayShortcut: t9k === undefined || t9k.placement.conflictStrategy === 'version',
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
     } catch (err) {
       this.finalized = wasFinalized;
       throw err;
-    } finally {
-      await early.release();
     }
+    if (outcome.kind === 'skipped') {
+      // Another upload took the name first and the strategy says to keep theirs.
+      this.finalized = wasFinalized;
+      return Artifact.fromVersion(ctx, outcome.version);
+    }
+    this.lastUpload = outcome.stats;
+    if (outcome.kind === 'unchanged') {
+      this.created = false;
+      if (t9k) this.lastOutcome = 'versioned';
+      this.entries = undefined;
+      this.adopt(ctx, outcome.version);
+      return this;
+    }
+    const { result } = outcome;
+    this.lastOutcome = (result as Partial<PlacementResult>).outcome;
+    this.created = result.created;
+    this.entries = outcome.entries;
+    this.adopt(ctx, result.version);
+    return this;
   }
 
   // ---- t9k (TensorStack) surface -------------------------------------------------------
@@ -1091,10 +789,10 @@ export class Artifact {
     if (!st?.isDirectory()) {
       throw new CairnError('NOT_FOUND', `${dirPath} is not a directory`, { dirPath });
     }
-    const files = listFiles(resolve(dirPath), artifactDir()).map((f) => ({
-      ...f,
-      path: joinObjPath(prefix, f.rel),
-    }));
+    const listed = await walkFiles(resolve(dirPath), artifactDir());
+    const files = listed
+      .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))
+      .map((f) => ({ abs: f.abs, rel: f.rel, path: joinObjPath(prefix, f.rel) }));
     this.refuseTaken(files.map((f) => f.path));
     for (const f of files) {
       const copy = await copyInto(this._local, f.abs, f.path);

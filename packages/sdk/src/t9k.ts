@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { normalizeEntryPath, joinEntryPath } from '@cairn/core';
@@ -75,21 +74,6 @@ export function referenceObjPath(uri: string, objPath: string | null): string | 
  * the directory `skip` — the artifacts' own local directories, which `addDir('.')` from a
  * project root would otherwise copy into each other.
  */
-export function listFiles(dir: string, skip: string): { abs: string; rel: string }[] {
-  const out: { abs: string; rel: string }[] = [];
-  const walk = (d: string, rel: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const abs = join(d, e.name);
-      const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) {
-        if (abs !== skip) walk(abs, r);
-      } else if (statSync(abs, { throwIfNoEntry: false })?.isFile()) out.push({ abs, rel: r });
-    }
-  };
-  walk(dir, '');
-  return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-}
-
 /** Copies a file to its object path below `local`; returns the copy's path. */
 export async function copyInto(local: string, src: string, entryPath: string): Promise<string> {
   const dest = join(local, ...entryPath.split('/'));

@@ -266,6 +266,7 @@ describe('bad input, by hand, against stored data', () => {
       { metadata: 'x' },
       { metadata: [1] },
       { metadata: JSON.parse(`${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`) as unknown },
+      { metadata: { big: MiB_STRING.repeat(2) } },
       { ttlMs: -1 },
       { ttlMs: 0.5 },
       { ttlMs: 'soon' },

@@ -1,0 +1,202 @@
+import { manifestDigest, validateEntries } from '@cairn/core';
+import type {
+  CommitRequest,
+  CommitResult,
+  FolderPlacement,
+  ManifestEntry,
+  PlacedCommitRequest,
+  PlacementResult,
+  VersionInfo,
+} from '@cairn/core';
+import type { ClientContext } from './context.js';
+import { allSettled, draftKey, draftKeyOfItems } from './digest-memo.js';
+import { directTransfer } from './direct-transfer.js';
+import type { DraftItem, LocalFileItem } from './draft-items.js';
+import { EarlyUploads } from './early-upload.js';
+import { entryOf, prepareFiles } from './prepare.js';
+import { ProgressReporter } from './progress.js';
+import type { ProgressListener } from './progress.js';
+import { nowMs } from './stat-cache.js';
+import { StreamedLarge, streamsLarge } from './streamed-upload.js';
+import { compareUtf16AsCodePoints, fetchLatest, sameAsLatest, uploadAndCommit } from './upload.js';
+import type { UploadStats, UploadTarget } from './upload.js';
+
+/** A draft on its way to becoming a version: where it goes, what it holds, what it commits with. */
+export interface DraftLog {
+  ctx: ClientContext;
+  target: UploadTarget;
+  items: readonly DraftItem[];
+  /** Everything the commit carries but the entries (validated by the caller). */
+  commit: Omit<CommitRequest, 'entries'> & { aliases: string[]; tags: string[] };
+  /** A t9k upload into a folder commits through `place`, which applies its conflict strategy. */
+  placement?: FolderPlacement;
+  /**
+   * Whether content equal to `latest` may stop the log here. Only W&B's save and t9k's
+   * `version` strategy may; the other strategies must reach the commit, which decides under the
+   * collection's lock.
+   */
+  mayShortcut: boolean;
+  onProgress?: ProgressListener;
+}
+
+export type DraftLogOutcome =
+  /** The content (and the aliases and tags asked for) equal `latest`: no version was made. */
+  | { kind: 'unchanged'; version: VersionInfo; stats: UploadStats }
+  /** Another upload took the name first and the conflict strategy keeps theirs. */
+  | { kind: 'skipped'; version: VersionInfo }
+  /** Committed; `entries` is the manifest as the server stores it when a version was created. */
+  | {
+      kind: 'committed';
+      result: CommitResult | PlacementResult;
+      entries: ManifestEntry[] | undefined;
+      stats: UploadStats;
+    };
+
+const NOTHING_SENT: UploadStats = { missing: 0, bytesSent: 0, packs: 0, largeBlobs: 0 };
+
+/**
+ * Logs a draft: the digest memo first (an unchanged tree stops there), else every file hashed
+ * through the stat cache while full batches of small ones are already sent and large ones are
+ * streamed to a server on this machine, then the upload negotiation and the commit. `latest` is
+ * asked for while hashing; content equal to it stops before any session is opened.
+ */
+export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
+  const { ctx, target, items, mayShortcut } = log;
+  const { aliases, tags } = log.commit;
+  // Asked while hashing; the result is only used if nothing failed.
+  const latest = fetchLatest(ctx.http, target).then(
+    (v) => ({ v }),
+    (err: unknown) => ({ err }),
+  );
+  const isLatest = async (digest: () => string): Promise<VersionInfo | undefined> => {
+    const known = await latest;
+    if ('err' in known) throw known.err;
+    const v = known.v;
+    return mayShortcut && sameAsLatest(v, target.type, digest(), aliases, tags) ? v : undefined;
+  };
+
+  // A draft whose files all have the stats they had when last logged has that log's digest:
+  // equal to latest, nothing needs hashing, looking up or sending.
+  const memoKey = mayShortcut ? draftKeyOfItems(items) : undefined;
+  const remembered = memoKey === undefined ? undefined : ctx.digests.get(memoKey);
+  if (remembered !== undefined) {
+    const same = await isLatest(() => remembered);
+    if (same) {
+      // Nothing was hashed: the phase is reported whole, as a stat-cache hit of every file is.
+      const local = items.filter((i): i is LocalFileItem => i.kind === 'file');
+      const bytes = local.reduce((n, f) => n + f.size, 0);
+      new ProgressReporter(log.onProgress, 'hashing', local.length, bytes).done();
+      return { kind: 'unchanged', version: same, stats: NOTHING_SENT };
+    }
+  }
+
+  // Full batches of freshly hashed small files are sent while the rest is still hashed.
+  const early = new EarlyUploads(ctx.http, target);
+  try {
+    const hashStartedMs = nowMs();
+    // Through the server, large files are hashed here with SHA-256 only: the server computes
+    // their MD5 while it verifies the upload (or already knows it), so MD5 runs once, not twice.
+    const throughServer = directTransfer(ctx.http).then((d) => d === undefined);
+    // To a server on this machine, large files are sent while they are read (StreamedLarge).
+    const streamed = new StreamedLarge(ctx.http);
+    const prepared = await prepareFiles(
+      items,
+      ctx.statCache,
+      true,
+      log.onProgress,
+      (p) => early.offer(p),
+      {
+        deferLargeMd5: throughServer,
+        largeHasher: throughServer.then((yes) =>
+          yes && streamsLarge(ctx.http.baseUrl) ? streamed.hash : undefined,
+        ),
+      },
+    );
+    await ctx.statCache.save();
+    await early.settle();
+    const others = items.flatMap((i) => (i.kind === 'entry' ? [i.entry] : []));
+    // Unique by construction (the draft's items are keyed by path), pre-sorted with a cheap
+    // comparator so validateEntries' code-point sort has little to do. Validated only on the way
+    // to a commit: content equal to latest is that of a version the server already checked.
+    const entriesNow = (): ManifestEntry[] =>
+      [...prepared.map(entryOf), ...others].sort((a, b) =>
+        compareUtf16AsCodePoints(a.path, b.path),
+      );
+    // What the next log of the same files may skip to (see DigestMemo).
+    const remember = (digest: string): void => {
+      if (
+        !mayShortcut ||
+        !allSettled(
+          prepared.map((p) => p.stat),
+          hashStartedMs,
+        )
+      ) {
+        return;
+      }
+      const files = prepared.map((p) => ({ path: p.item.path, stat: p.stat }));
+      ctx.digests.set(draftKey(files, others), digest);
+    };
+    // What this log sent: the commit's session, the early batches, the streamed large files.
+    const totals = (s: UploadStats = NOTHING_SENT): UploadStats => ({
+      missing: s.missing + early.stats.missing,
+      bytesSent: s.bytesSent + early.stats.bytesSent + streamed.stats.bytesSent,
+      packs: s.packs + early.stats.packs,
+      largeBlobs: s.largeBlobs + streamed.stats.largeBlobs,
+    });
+    const unchanged = (version: VersionInfo, s?: UploadStats): DraftLogOutcome => {
+      remember(version.digest);
+      return { kind: 'unchanged', version, stats: totals(s) };
+    };
+
+    let entries: ManifestEntry[] | undefined;
+    // Unchanged content (typically every hash came from the stat cache) needs no session.
+    // Files still waiting for their MD5 are by definition not in the stat cache: rarely equal.
+    if (!prepared.some((p) => p.md5Pending)) {
+      const list = (entries = entriesNow());
+      const same = await isLatest(() => manifestDigest(list));
+      if (same) return unchanged(same);
+    }
+    const known = await latest;
+    if ('err' in known) throw known.err;
+    const isSame = (list: ManifestEntry[]): boolean =>
+      mayShortcut && sameAsLatest(known.v, target.type, manifestDigest(list), aliases, tags);
+    const commitFor = (): CommitRequest | PlacedCommitRequest | undefined => {
+      entries ??= entriesNow();
+      if (isSame(entries)) return undefined;
+      entries = validateEntries(entries);
+      const plain: CommitRequest = { ...log.commit, entries };
+      return log.placement ? { ...plain, placement: log.placement } : plain;
+    };
+    // What the early batches covered is pinned by their sessions and stored already.
+    const rest =
+      early.covered.size === 0
+        ? prepared
+        : prepared.filter((p) => !early.covered.has(p.hashes.sha256));
+    const { result, stats } = await uploadAndCommit(
+      ctx.http,
+      ctx.statCache,
+      target,
+      rest,
+      others,
+      commitFor,
+      log.onProgress,
+    );
+    await ctx.statCache.save();
+    if (result === undefined) return unchanged(known.v as VersionInfo, stats);
+    if ((result as Partial<PlacementResult>).outcome === 'skipped') {
+      return { kind: 'skipped', version: result.version };
+    }
+    remember(result.version.digest);
+    // The server records new bytes as born in this version; keep the cached manifest equal.
+    const stored = result.created
+      ? (entries ?? entriesNow()).map((e) =>
+          e.birthArtifactId === undefined && e.sha256 !== undefined
+            ? { ...e, birthArtifactId: result.version.id }
+            : e,
+        )
+      : undefined;
+    return { kind: 'committed', result, entries: stored, stats: totals(stats) };
+  } finally {
+    await early.release();
+  }
+}
