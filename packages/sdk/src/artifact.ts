@@ -93,21 +93,6 @@ import type {
   UploadOptions,
 } from './artifact-options.js';
 
-export { DEFAULT_ARTIFACT_TYPE } from './artifact-options.js';
-export type {
-  AddDirOptions,
-  AddFileOptions,
-  ArtifactEntry,
-  ArtifactManifest,
-  ArtifactOptions,
-  DownloadArtifactOptions,
-  FilePolicy,
-  FromDictOptions,
-  NewFileHandle,
-  SaveOptions,
-  UploadOptions,
-} from './artifact-options.js';
-
 /**
  * A set of files and references, versioned on a Cairn server: W&B's `Artifact` in camelCase.
  * A new Artifact is a draft; `save()` logs it as the next version `vN` of its collection, after

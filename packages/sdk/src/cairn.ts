@@ -25,7 +25,7 @@ import type {
 } from '@cairn/core';
 import type { Query } from './http.js';
 import { Artifact } from './artifact.js';
-import type { SaveOptions } from './artifact.js';
+import type { SaveOptions } from './artifact-options.js';
 import { createContext } from './context.js';
 import type { CairnOptions, ClientContext } from './context.js';
 import { fetchLineage, type LineageOptions } from './lineage.js';

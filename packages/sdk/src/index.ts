@@ -1,5 +1,6 @@
 export { Cairn } from './cairn.js';
-export { Artifact, DEFAULT_ARTIFACT_TYPE } from './artifact.js';
+export { Artifact } from './artifact.js';
+export { DEFAULT_ARTIFACT_TYPE } from './artifact-options.js';
 export { Folders } from './folders.js';
 export type { DeleteFolderOptions, MakeFolderOptions, MoveFolderOptions } from './folders.js';
 export { DEFAULT_ARTIFACT_DIR, SIDECAR_FILE } from './t9k.js';
@@ -19,7 +20,7 @@ export type {
   UploadOptions,
   NewFileHandle,
   SaveOptions,
-} from './artifact.js';
+} from './artifact-options.js';
 export type { CairnOptions, ClientContext } from './context.js';
 export { DEFAULT_ENTITY, DEFAULT_PROJECT, DEFAULT_URL } from './context.js';
 export { FilesIterator } from './files-iterator.js';
