@@ -8,3 +8,4 @@ export * from './refs.js';
 export * from './arn.js';
 export * from './folders.js';
 export * from './off-thread-md5.js';
+export * from './gathered-writes.js';

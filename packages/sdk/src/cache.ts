@@ -13,7 +13,7 @@ import { chmod, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { CairnError } from '@cairn/core';
+import { CairnError, GatheredWrites } from '@cairn/core';
 import { CachePacks, checkSha256 } from './cache-packs.js';
 import type { CachePackWriter, WantedSmall } from './cache-packs.js';
 
@@ -269,64 +269,34 @@ export interface AlsoWrite {
   mode: number;
 }
 
-/** Chunks from the network are small (16–64 KiB): they are written about this many at a time. */
-const GATHER_BYTES = 1 << 20;
-
-/**
- * One temp file written from arriving chunks, gathered into large writes with one write in
- * flight while the next gathers: a 1 GiB download is a thousand writes, not sixteen thousand.
- * The chunks are held, not copied, until written (the network never reuses them).
- */
+/** One temp file written from arriving chunks, gathered into large writes (GatheredWrites). */
 class TempFile {
   private readonly fh: Promise<FileHandle>;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-  private writing: Promise<void> = Promise.resolve();
-  failed: Error | undefined;
+  private readonly writes: GatheredWrites;
 
   constructor(readonly tmp: string) {
     this.fh = open(tmp, 'w', 0o644);
-    this.fh.catch((err: Error) => {
-      this.failed = err;
-    });
-  }
-
-  private flush(): Promise<void> {
-    const parts = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    const previous = this.writing;
-    this.writing = (async () => {
-      await previous;
+    // A failed open surfaces through the first batch's write.
+    this.fh.catch(() => undefined);
+    this.writes = new GatheredWrites(async (parts) => {
       await (await this.fh).writev(parts);
-    })();
-    this.writing.catch((err: Error) => {
-      this.failed ??= err;
     });
-    // The caller waits for the write before this one: at most one gathers, one is written.
-    return previous;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (this.failed) throw this.failed;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.byteLength;
-    if (this.pendingBytes >= GATHER_BYTES) await this.flush();
-    if (this.failed) throw this.failed;
+    await this.writes.push(chunk);
   }
 
   async end(): Promise<void> {
-    if (this.pendingBytes > 0) void this.flush();
     try {
-      await this.writing;
+      await this.writes.drain();
     } finally {
       await this.fh.then((fh) => fh.close()).catch(() => undefined);
     }
-    if (this.failed) throw this.failed;
   }
 
   async abort(): Promise<void> {
-    await this.writing.catch(() => undefined);
+    await this.writes.settle();
     await this.fh.then((fh) => fh.close()).catch(() => undefined);
     await rm(this.tmp, { force: true });
   }

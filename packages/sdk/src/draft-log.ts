@@ -68,19 +68,21 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
     (v) => ({ v }),
     (err: unknown) => ({ err }),
   );
-  const isLatest = async (digest: () => string): Promise<VersionInfo | undefined> => {
+  const latestVersion = async (): Promise<VersionInfo | undefined> => {
     const known = await latest;
     if ('err' in known) throw known.err;
-    const v = known.v;
-    return mayShortcut && sameAsLatest(v, target.type, digest(), aliases, tags) ? v : undefined;
+    return known.v;
   };
+  /** `latest` when content of this digest (with these aliases and tags) would equal it. */
+  const sameLatest = (v: VersionInfo | undefined, digest: string): VersionInfo | undefined =>
+    mayShortcut && sameAsLatest(v, target.type, digest, aliases, tags) ? v : undefined;
 
   // A draft whose files all have the stats they had when last logged has that log's digest:
   // equal to latest, nothing needs hashing, looking up or sending.
   const memoKey = mayShortcut ? draftKeyOfItems(items) : undefined;
   const remembered = memoKey === undefined ? undefined : ctx.digests.get(memoKey);
   if (remembered !== undefined) {
-    const same = await isLatest(() => remembered);
+    const same = sameLatest(await latestVersion(), remembered);
     if (same) {
       // Nothing was hashed: the phase is reported whole, as a stat-cache hit of every file is.
       const local = items.filter((i): i is LocalFileItem => i.kind === 'file');
@@ -151,15 +153,14 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
     let entries: ManifestEntry[] | undefined;
     // Unchanged content (typically every hash came from the stat cache) needs no session.
     // Files still waiting for their MD5 are by definition not in the stat cache: rarely equal.
+    const known = await latestVersion();
     if (!prepared.some((p) => p.md5Pending)) {
-      const list = (entries = entriesNow());
-      const same = await isLatest(() => manifestDigest(list));
+      entries = entriesNow();
+      const same = sameLatest(known, manifestDigest(entries));
       if (same) return unchanged(same);
     }
-    const known = await latest;
-    if ('err' in known) throw known.err;
     const isSame = (list: ManifestEntry[]): boolean =>
-      mayShortcut && sameAsLatest(known.v, target.type, manifestDigest(list), aliases, tags);
+      sameLatest(known, manifestDigest(list)) !== undefined;
     const commitFor = (): CommitRequest | PlacedCommitRequest | undefined => {
       entries ??= entriesNow();
       if (isSame(entries)) return undefined;
@@ -182,7 +183,7 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
       log.onProgress,
     );
     await ctx.statCache.save();
-    if (result === undefined) return unchanged(known.v as VersionInfo, stats);
+    if (result === undefined) return unchanged(known as VersionInfo, stats);
     if ((result as Partial<PlacementResult>).outcome === 'skipped') {
       return { kind: 'skipped', version: result.version };
     }

@@ -3,11 +3,9 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { NotFoundError } from '@cairn/core';
+import { GatheredWrites, NotFoundError } from '@cairn/core';
 import type { BlobStore, ByteRange, ObjectWriter } from './blob-store.js';
 
-// Chunks from the network are small; gathering them into larger writes saves syscalls.
-const WRITE_BUFFER = 1 << 20;
 /**
  * A large object is flushed to the disk while it is still arriving, once per this many bytes:
  * the kernel starts writeback only far later (gigabytes dirty, or after 30 s), so without it the
@@ -25,16 +23,10 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 class FsObjectWriter implements ObjectWriter {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** Chunks gathered into 1 MiB writes, one in flight while the next is hashed and gathered. */
+  private readonly writes = new GatheredWrites((parts, bytes) => this.writeOut(parts, bytes));
   private size = 0;
   private unsynced = 0;
-  /**
-   * The write in flight (at most one): the next megabyte is gathered and hashed while the last
-   * one goes to the disk, instead of the stream stopping for each write. Awaited before the
-   * next write and before the commit.
-   */
-  private writing: Promise<void> | undefined;
   /** The early flush in flight (at most one), awaited before the next and before the commit. */
   private syncing: Promise<void> | undefined;
   private done = false;
@@ -44,18 +36,6 @@ class FsObjectWriter implements ObjectWriter {
     private readonly tmpPath: string,
     private readonly finalPath: string,
   ) {}
-
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const parts = this.pending;
-    const bytes = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
-    await this.writing;
-    this.writing = this.writeOut(parts, bytes);
-    // Awaited by the next flush or the commit; failing meanwhile is not an unhandled rejection.
-    this.writing.catch(() => undefined);
-  }
 
   private async writeOut(parts: Uint8Array[], bytes: number): Promise<void> {
     await this.fh.writev(parts);
@@ -71,23 +51,20 @@ class FsObjectWriter implements ObjectWriter {
 
   /** Waits for whatever is still in flight, ignoring its failure (the object is being dropped). */
   private async settle(): Promise<void> {
-    await this.writing?.catch(() => undefined);
+    await this.writes.settle();
     await this.syncing?.catch(() => undefined);
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.byteLength;
     this.size += chunk.byteLength;
-    if (this.pendingBytes >= WRITE_BUFFER) await this.flush();
+    await this.writes.push(chunk);
   }
 
   async commit(): Promise<number> {
     if (this.done) throw new Error('object writer already finished');
     this.done = true;
     try {
-      await this.flush();
-      await this.writing;
+      await this.writes.drain();
       await this.syncing;
       await this.fh.sync();
       await this.fh.close();
