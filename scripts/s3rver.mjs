@@ -25,6 +25,7 @@ const server = new S3rver({
   silent: true,
   configureBuckets: buckets.map((name) => ({ name })),
 });
+guardDirectoryRace(server.store);
 const address = await server.run();
 // Requests counted at the store itself: the server's and the clients' (presigned) alike.
 let requests = 0;
@@ -41,3 +42,42 @@ const stop = () => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+
+// s3rver's filesystem store races with itself: a delete removes the key's parent directories
+// once they look empty, and a put does `mkdirp` and only later opens its file there. A put that
+// lands between the two hits ENOENT on a write stream with no error handler, which kills the
+// whole process (seen in the GC soak, where deletes and puts interleave for a minute). Writes
+// may run together; a delete waits for them and runs alone.
+function guardDirectoryRace(store) {
+  let writers = 0;
+  let deleting = Promise.resolve();
+  let idle = Promise.resolve();
+  let markIdle = () => {};
+  const shared = (fn) =>
+    async function (...args) {
+      await deleting;
+      if (writers++ === 0) idle = new Promise((resolve) => (markIdle = resolve));
+      try {
+        return await fn.apply(this, args);
+      } finally {
+        if (--writers === 0) markIdle();
+      }
+    };
+  const exclusive = (fn) =>
+    async function (...args) {
+      const previous = deleting;
+      let release = () => {};
+      deleting = new Promise((resolve) => (release = resolve));
+      await previous;
+      while (writers > 0) await idle;
+      try {
+        return await fn.apply(this, args);
+      } finally {
+        release();
+      }
+    };
+  for (const name of ['putObject', 'copyObject', 'putPart', 'putObjectMultipart']) {
+    if (typeof store[name] === 'function') store[name] = shared(store[name]);
+  }
+  store.deleteObject = exclusive(store.deleteObject);
+}
