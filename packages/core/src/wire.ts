@@ -470,7 +470,9 @@ export interface BlobLocations {
  *   POST   /folders          FolderCreate                 -> FolderInfo
  *          `parents: true` creates missing parents and accepts an existing folder (mkdir -p);
  *          otherwise the parent must exist (NOT_FOUND) and the folder must not (CONFLICT).
- *   GET    /folders?entity&path                           -> FolderListing
+ *   GET    /folders?entity&path[&limit][&cursor]          -> FolderListing
+ *          A page of at most `limit` (default and most 1000) entries: subfolders by path
+ *          first, then artifacts by name; `nextCursor` while more remain.
  *   POST   /folders/move     FolderMove                   -> FolderInfo (the new place)
  *          Moves (or renames) the folder with every subfolder and artifact below it, in one
  *          transaction; the destination must not exist (CONFLICT) and its parent must, unless
@@ -495,10 +497,12 @@ export interface FolderInfo {
 
 export interface FolderListing {
   folder: FolderInfo;
-  /** Direct subfolders, by name. */
+  /** Direct subfolders, by path (this page's). */
   folders: FolderInfo[];
-  /** The artifacts (collections with live versions) directly in this folder, by name. */
+  /** The artifacts (collections with live versions) directly in this folder, by name (this page's). */
   artifacts: CollectionInfo[];
+  /** Present while entries remain: pass it as `cursor` for the next page. */
+  nextCursor?: string;
 }
 
 export interface FolderCreate {

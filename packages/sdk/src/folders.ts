@@ -23,6 +23,18 @@ export interface DeleteFolderOptions {
   recursive?: boolean;
 }
 
+export interface ListFolderOptions {
+  /** Entries asked for per request while gathering every page (1–1000, default 1000). */
+  pageSize?: number;
+}
+
+export interface FolderPageOptions {
+  /** Entries in this page (1–1000, default 1000). */
+  limit?: number;
+  /** `nextCursor` of the page before. */
+  cursor?: string;
+}
+
 /**
  * The folder tree (t9k's folders) of a server. A folder is a project path: `/alice/vision/mnist`
  * is entity `alice`, project `vision/mnist`. Paths without a leading `/` are taken under the
@@ -43,17 +55,41 @@ export class Folders {
     });
   }
 
-  /** The folder's subfolders and artifacts; default the client entity's root folder. */
-  async list(path?: string): Promise<FolderListing> {
+  /**
+   * All of a folder's subfolders and artifacts (following every page); default the client
+   * entity's root folder.
+   */
+  async list(path?: string, options: ListFolderOptions = {}): Promise<FolderListing> {
+    let page = await this.listPage(path, { limit: options.pageSize });
+    const all: FolderListing = {
+      folder: page.folder,
+      folders: [...page.folders],
+      artifacts: [...page.artifacts],
+    };
+    while (page.nextCursor !== undefined) {
+      page = await this.listPage(path, { limit: options.pageSize, cursor: page.nextCursor });
+      all.folders.push(...page.folders);
+      all.artifacts.push(...page.artifacts);
+    }
+    return all;
+  }
+
+  /** One page of a folder: subfolders by path first, then artifacts by name. */
+  async listPage(path?: string, options: FolderPageOptions = {}): Promise<FolderListing> {
     const f = this.resolve(path ?? `/${this.ctx.entity}`);
     return this.ctx.http.json<FolderListing>('GET', '/folders', {
-      query: { entity: f.entity, path: f.path },
+      query: {
+        entity: f.entity,
+        path: f.path,
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
+      },
     });
   }
 
   async exists(path: string): Promise<boolean> {
     try {
-      await this.list(path);
+      await this.listPage(path, { limit: 1 });
       return true;
     } catch (err) {
       if (err instanceof CairnError && err.code === 'NOT_FOUND') return false;

@@ -2,7 +2,13 @@ export { Cairn } from './cairn.js';
 export { Artifact } from './artifact.js';
 export { DEFAULT_ARTIFACT_TYPE } from './artifact-options.js';
 export { Folders } from './folders.js';
-export type { DeleteFolderOptions, MakeFolderOptions, MoveFolderOptions } from './folders.js';
+export type {
+  DeleteFolderOptions,
+  FolderPageOptions,
+  ListFolderOptions,
+  MakeFolderOptions,
+  MoveFolderOptions,
+} from './folders.js';
 export { DEFAULT_ARTIFACT_DIR, SIDECAR_FILE } from './t9k.js';
 export type { ArtifactDict, ArtifactObject, RemoteRecord } from './t9k.js';
 export { Run, DEFAULT_HEARTBEAT_INTERVAL_MS } from './run.js';

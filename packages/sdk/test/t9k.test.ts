@@ -398,3 +398,37 @@ test('folders through the SDK: make, list, rename, move, delete', async () => {
   assert.equal(await f.exists('elsewhere'), false);
   await mkdir(join(work, 'unused'), { recursive: true });
 });
+
+test('folders.list gathers every page; listPage hands out one with its cursor', async () => {
+  const f = cairn.folders;
+  for (const n of ['c', 'a', 'b']) await f.make(`paged/${n}`, { parents: true });
+  const names = ['m4', 'm1', 'm3', 'm0', 'm2'];
+  for (const n of names) {
+    const a = draft(n);
+    await a.addFile('1.png', null);
+    await a.upload({ client: cairn, folder: 'paged' });
+  }
+  for (const pageSize of [1, 2, 3, 8, 1000]) {
+    const all = await f.list('paged', { pageSize });
+    assert.deepEqual(
+      all.folders.map((x) => x.path),
+      ['paged/a', 'paged/b', 'paged/c'],
+      `pageSize ${pageSize}`,
+    );
+    assert.deepEqual(
+      all.artifacts.map((x) => x.name),
+      [...names].sort(),
+      `pageSize ${pageSize}`,
+    );
+    assert.equal(all.nextCursor, undefined);
+  }
+  const first = await f.listPage('paged', { limit: 4 });
+  assert.deepEqual([first.folders.length, first.artifacts.map((x) => x.name)], [3, ['m0']]);
+  assert.equal(typeof first.nextCursor, 'string');
+  const second = await f.listPage('paged', { limit: 4, cursor: first.nextCursor });
+  assert.deepEqual(
+    [second.folders.length, second.artifacts.map((x) => x.name), second.nextCursor],
+    [0, ['m1', 'm2', 'm3', 'm4'], undefined],
+  );
+  await assert.rejects(f.list('paged', { pageSize: 0 }), { code: 'VALIDATION' });
+});

@@ -97,6 +97,97 @@ test('ls shows folders implied by W&B projects and the artifacts in a folder', a
   assert.deepEqual((await json<FolderListing>(ls('', 'nobody'))).folders, []);
 });
 
+test('ls pages: subfolders by path, then artifacts by name, each once; bad limits and cursors are 400', async () => {
+  const at = { entity: 'pager', project: 'big' };
+  for (const n of ['s3', 's1', 's4', 's0', 's2']) {
+    await json(mk(`big/${n}`, true, 'pager'));
+  }
+  for (const n of ['a6', 'a2', 'a0', 'a5', 'a3', 'a1', 'a4']) {
+    await logFiles(s.api, { ...at, collection: n }, { f: n });
+  }
+  // A collection whose only version is deleted is not an artifact of the folder, on any page.
+  const gone = await logFiles(s.api, { ...at, collection: 'a35' }, { f: 'gone' });
+  assert.equal(
+    (await fetch(`${s.api}/versions/${gone.version.id}?deleteAliases=true`, { method: 'DELETE' }))
+      .status,
+    200,
+  );
+  const page = (limit: number, cursor?: string) =>
+    json<FolderListing>(
+      fetch(
+        `${s.api}/folders?entity=pager&path=big&limit=${limit}` +
+          (cursor !== undefined ? `&cursor=${encodeURIComponent(cursor)}` : ''),
+      ),
+    );
+  const folders = ['big/s0', 'big/s1', 'big/s2', 'big/s3', 'big/s4'];
+  const artifacts = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6'];
+  const whole = await json<FolderListing>(ls('big', 'pager'));
+  assert.deepEqual(
+    whole.folders.map((f) => f.path),
+    folders,
+  );
+  assert.deepEqual(
+    whole.artifacts.map((a) => a.name),
+    artifacts,
+  );
+  assert.equal(whole.nextCursor, undefined);
+  for (const limit of [1, 2, 3, 5, 6, 11, 12, 13]) {
+    const seen: { folders: string[]; artifacts: string[]; sizes: number[] } = {
+      folders: [],
+      artifacts: [],
+      sizes: [],
+    };
+    let cursor: string | undefined;
+    do {
+      const p = await page(limit, cursor);
+      assert.equal(p.folder.path, 'big');
+      seen.folders.push(...p.folders.map((f) => f.path));
+      seen.artifacts.push(...p.artifacts.map((a) => a.name));
+      seen.sizes.push(p.folders.length + p.artifacts.length);
+      cursor = p.nextCursor;
+    } while (cursor !== undefined);
+    assert.deepEqual(seen.folders, folders, `limit ${limit}`);
+    assert.deepEqual(seen.artifacts, artifacts, `limit ${limit}`);
+    // Every page but the last is full, and no page is empty.
+    const total = folders.length + artifacts.length;
+    const full = Array.from({ length: Math.floor(total / limit) }, () => limit);
+    assert.deepEqual(seen.sizes, total % limit ? [...full, total % limit] : full, `limit ${limit}`);
+  }
+  // An artifact added behind the cursor is not handed out; one ahead of it is.
+  const first = await page(6);
+  assert.deepEqual(
+    first.artifacts.map((a) => a.name),
+    ['a0'],
+  );
+  await logFiles(s.api, { ...at, collection: 'a' }, { f: 'early' });
+  await logFiles(s.api, { ...at, collection: 'a7' }, { f: 'late' });
+  const rest = await page(100, first.nextCursor);
+  assert.deepEqual(rest.folders, []);
+  assert.deepEqual(
+    rest.artifacts.map((a) => a.name),
+    [...artifacts.slice(1), 'a7'],
+  );
+
+  for (const bad of ['0', '1001', '2.5', 'x']) {
+    assert.match(
+      await errorOf(fetch(`${s.api}/folders?entity=pager&path=big&limit=${bad}`)),
+      /^400 VALIDATION/,
+      `limit ${bad}`,
+    );
+  }
+  for (const bad of [
+    'nope',
+    Buffer.from('"z:1"').toString('base64url'),
+    Buffer.from('7').toString('base64url'),
+  ]) {
+    assert.match(
+      await errorOf(fetch(`${s.api}/folders?entity=pager&path=big&cursor=${bad}`)),
+      /^400 VALIDATION cursor is not one this server issued/,
+      `cursor ${bad}`,
+    );
+  }
+});
+
 test('mv carries every artifact below the folder, keeping ids and aliases; refuses cycles and taken places', async () => {
   const v = await logFiles(
     s.api,

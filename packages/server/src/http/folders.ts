@@ -34,23 +34,39 @@ export function folderRoutes(app: FastifyInstance, s: Services, folders: FolderS
     async (req) => folders.create(req.body),
   );
 
-  app.get<{ Querystring: { entity: string; path: string } }>(
+  app.get<{ Querystring: { entity: string; path: string; limit?: number; cursor?: string } }>(
     '/folders',
     {
       schema: {
-        summary: 'A folder with its direct subfolders and the artifacts in it',
-        querystring: Where,
+        summary:
+          'A folder with a page of its direct subfolders (by path) and then its artifacts (by name)',
+        querystring: Type.Object({
+          ...Where.properties,
+          limit: Type.Optional(
+            Type.Integer({ description: 'entries (subfolders + artifacts) per page; 1 to 1000' }),
+          ),
+          cursor: Type.Optional(Type.String({ description: 'nextCursor of the page before' })),
+        }),
         response: {
           200: Type.Object({
             folder: FolderInfo,
             folders: Type.Array(FolderInfo),
             artifacts: Type.Array(CollectionInfo),
+            nextCursor: Type.Optional(
+              Type.String({ description: 'present while entries remain; pass it as cursor' }),
+            ),
           }),
           ...errors,
         },
       },
     },
-    async (req) => folders.list(req.query.entity, req.query.path),
+    async (req) => {
+      const { entity, path, limit, cursor } = req.query;
+      return folders.list(entity, path, {
+        ...(limit !== undefined ? { limit } : {}),
+        ...(cursor !== undefined ? { cursor } : {}),
+      });
+    },
   );
 
   app.post<{ Body: FolderMove }>(

@@ -14,11 +14,13 @@ import {
   type FolderListing,
   type FolderMove,
   type FolderPath,
+  type CollectionInfo,
 } from '@cairn/core';
 import type { FolderRow } from '../store/meta/folder-queries.js';
-import type { MetaStore } from '../store/meta/meta-store.js';
+import type { CollectionRecord, MetaStore } from '../store/meta/meta-store.js';
 import { REGISTRY_ENTITY } from './registry-service.js';
-import { collectionInfo } from './version-info.js';
+import { collectionInfo, decodeCursor, encodeCursor } from './version-info.js';
+import { MAX_PAGE, badCursor, pageLimit } from './version-service.js';
 
 /** Where a recursive delete parks projects that still hold (deleted) versions. */
 const DELETED_PREFIX = '~deleted';
@@ -38,6 +40,13 @@ export function folderOf(entity: unknown, path: unknown): FolderPath {
     );
   }
   return parseFolderPath(path === '' ? `/${e}` : `/${e}/${path}`, e);
+}
+
+function listingCursor(cursor: string | undefined): { kind: 'f' | 'a'; key: string } | undefined {
+  const c = decodeCursor(cursor);
+  if (c === undefined) return undefined;
+  if (typeof c !== 'string' || !/^[fa]:./s.test(c)) throw badCursor();
+  return { kind: c[0] === 'f' ? 'f' : 'a', key: c.slice(2) };
 }
 
 function info(entity: string, path: string, createdAt: string | null): FolderInfo {
@@ -113,8 +122,19 @@ export class FolderService {
     });
   }
 
-  async list(entity: unknown, path: unknown): Promise<FolderListing> {
+  /**
+   * One page of a folder: its direct subfolders by path, then its artifacts by name. The cursor
+   * names the last entry handed out (`f:<path>` or `a:<name>`), so a page never skips or repeats
+   * an entry that was there for the whole walk, whatever is added or removed around it.
+   */
+  async list(
+    entity: unknown,
+    path: unknown,
+    page: { limit?: unknown; cursor?: string } = {},
+  ): Promise<FolderListing> {
     const f = folderOf(entity, path);
+    const limit = page.limit === undefined ? MAX_PAGE : pageLimit(page.limit);
+    const after = listingCursor(page.cursor);
     const e = await this.meta.findEntity(f.entity);
     const rows = e ? await this.meta.folders.projectsUnder(e.id, f.path) : [];
     if (f.path !== '' && rows.length === 0) throw this.missing(f);
@@ -127,16 +147,57 @@ export class FolderService {
       if (!children.has(child)) children.set(child, info(f.entity, child, null));
       if (r.path === child) children.set(child, info(f.entity, child, r.createdAt));
     }
-    const artifacts = self
-      ? (await this.meta.listCollections(self.id, { limit: 100_000 }))
-          .filter((c) => c.versionCount > 0)
-          .map((c) => collectionInfo(c, c.versionCount))
-      : [];
-    return {
+    const laterFolders =
+      after?.kind === 'a'
+        ? []
+        : [...children.values()]
+            .filter((c) => after === undefined || c.path > after.key)
+            .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const folders = laterFolders.slice(0, limit);
+    const listing = (artifacts: CollectionInfo[], nextCursor?: string): FolderListing => ({
       folder: info(f.entity, f.path, self?.createdAt ?? null),
-      folders: [...children.values()],
+      folders,
       artifacts,
-    };
+      ...(nextCursor !== undefined ? { nextCursor } : {}),
+    });
+    const lastFolder = folders.at(-1);
+    const room = limit - folders.length;
+    if (room === 0 && lastFolder) {
+      const more =
+        laterFolders.length > folders.length ||
+        (self !== undefined && (await this.liveCollections(self.id, undefined, 1)).length > 0);
+      return listing([], more ? encodeCursor(`f:${lastFolder.path}`) : undefined);
+    }
+    const afterName = after?.kind === 'a' ? after.key : undefined;
+    const live = self ? await this.liveCollections(self.id, afterName, room + 1) : [];
+    const artifacts = live.slice(0, room).map((c) => collectionInfo(c, c.versionCount));
+    const lastArtifact = artifacts.at(-1);
+    return listing(
+      artifacts,
+      live.length > room && lastArtifact ? encodeCursor(`a:${lastArtifact.name}`) : undefined,
+    );
+  }
+
+  /** Up to `n` collections with a live version, by name after `afterName`. */
+  private async liveCollections(
+    projectId: number,
+    afterName: string | undefined,
+    n: number,
+  ): Promise<(CollectionRecord & { versionCount: number })[]> {
+    const live: (CollectionRecord & { versionCount: number })[] = [];
+    let from = afterName;
+    // Collections whose versions are all deleted stay as rows; skip them without a short page.
+    for (;;) {
+      const want = n - live.length;
+      const batch = await this.meta.listCollections(projectId, {
+        ...(from !== undefined ? { afterName: from } : {}),
+        limit: want,
+      });
+      live.push(...batch.filter((c) => c.versionCount > 0));
+      const last = batch.at(-1);
+      if (live.length >= n || !last || batch.length < want) return live;
+      from = last.name;
+    }
   }
 
   async move(body: FolderMove): Promise<FolderInfo> {

@@ -51,7 +51,7 @@ export function pageLimit(limit: unknown): number {
   return n;
 }
 
-function badCursor(): ValidationError {
+export function badCursor(): ValidationError {
   return new ValidationError('cursor is not one this server issued', { rule: 'cursor' });
 }
 
