@@ -95,6 +95,28 @@ test('blob cache checks SHA-256, stores read-only, evicts least recently used pa
   await rm(dir, { recursive: true, force: true });
 });
 
+test('readSmallSync finds packed and loose small blobs alike; a blob in neither is a miss', async () => {
+  const cache = new BlobCache(await tempDir());
+  const [packed, loose, absent] = ['p', 'l', 'a'].map((ch) => Buffer.alloc(64, ch));
+  const [ps, ls, as] = [packed, loose, absent].map((b) => hashBytes(b as Buffer).sha256) as [
+    string,
+    string,
+    string,
+  ];
+  // Nothing cached yet: no shard directory, and every lookup a miss.
+  assert.equal(cache.readSmallSync([{ sha256: ls, size: 64 }]).size, 0);
+  const w = cache.packWriter();
+  w.addSync(ps, packed as Buffer);
+  w.finishSync();
+  cache.putBytesSync(ls, loose as Buffer);
+  const found = cache.readSmallSync([ps, ls, as].map((sha256) => ({ sha256, size: 64 })));
+  assert.deepEqual(found.get(ps), packed);
+  assert.deepEqual(found.get(ls), loose);
+  assert.equal(found.has(as), false);
+  // A loose blob whose size is not the one asked for is a miss (a torn write).
+  assert.equal(cache.readSmallSync([{ sha256: ls, size: 65 }]).size, 0);
+});
+
 test('safeDestination refuses ../x, /etc/x and symlinks leading out of the root', async () => {
   const base = await tempDir();
   const root = await realRoot(join(base, 'root'));
