@@ -8,6 +8,40 @@ export const MAX_PATH_LENGTH = 4096;
  * path) is refused rather than cleaned, so a hostile manifest cannot write outside a download.
  */
 export function normalizeEntryPath(value: unknown): string {
+  // Nearly every path that arrives (from a manifest, a listing, the wire) is already normal;
+  // one scan says so without the split, filter and join that 10^4 entries would pay for.
+  if (typeof value === 'string' && isNormalEntryPath(value)) return value;
+  return normalizeSlowly(value);
+}
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/** True when `value` is exactly what normalizing it would return (and normalizing would not throw). */
+function isNormalEntryPath(value: string): boolean {
+  const n = value.length;
+  if (n === 0 || n > MAX_PATH_LENGTH) return false;
+  // `C:` (a drive) is refused even as the start of a relative name.
+  if (n >= 2 && value.charCodeAt(1) === 0x3a && /^[A-Za-z]/.test(value)) return false;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? value.charCodeAt(i) : SLASH;
+    if (c === 0 || c === 0x5c) return false; // NUL, backslash
+    if (c !== SLASH) continue;
+    const len = i - start;
+    if (len === 0) return false; // leading, doubled or trailing '/'
+    if (
+      value.charCodeAt(start) === DOT &&
+      (len === 1 || (len === 2 && value.charCodeAt(start + 1) === DOT))
+    ) {
+      return false; // '.' or '..'
+    }
+    start = i + 1;
+  }
+  return true;
+}
+
+function normalizeSlowly(value: unknown): string {
   if (typeof value !== 'string') {
     throw new ValidationError(`entry path must be a string, got ${typeof value}`, {
       rule: 'path.type',

@@ -65,6 +65,43 @@ test('paths that could escape the root are refused', () => {
   );
 });
 
+test('a path that is already normal comes back as it is; any other takes the full rules', () => {
+  // Every string over a small alphabet of the characters that matter, up to 5 long, against the
+  // rules spelled out (split, drop '' and '.', refuse '..', rejoin).
+  const alphabet = ['a', '.', '/', '\\', ':', 'C', '\0'];
+  const reference = (v: string): string | undefined => {
+    if (v === '' || v.includes('\0')) return undefined;
+    const posix = v.replaceAll('\\', '/');
+    if (posix.startsWith('/') || /^[A-Za-z]:/.test(posix)) return undefined;
+    const segs = posix.split('/').filter((x) => x !== '' && x !== '.');
+    if (segs.includes('..') || segs.length === 0) return undefined;
+    return segs.join('/');
+  };
+  let checked = 0;
+  const grow = (prefix: string): void => {
+    if (prefix.length > 0) {
+      const want = reference(prefix);
+      let got: string | undefined;
+      try {
+        got = normalizeEntryPath(prefix);
+      } catch (e) {
+        assert.ok(e instanceof CairnError, JSON.stringify(prefix));
+      }
+      assert.equal(got, want, JSON.stringify(prefix));
+      checked++;
+    }
+    if (prefix.length < 5) for (const ch of alphabet) grow(prefix + ch);
+  };
+  grow('');
+  assert.ok(checked > 19_000);
+  const long = 'a/'.repeat(2048) + 'b';
+  assert.equal(
+    codeOf(() => normalizeEntryPath(long)),
+    'VALIDATION',
+  );
+  assert.equal(normalizeEntryPath('.hidden/..x/x..'), '.hidden/..x/x..');
+});
+
 test('prefixes match whole segments', () => {
   assert.ok(isUnderPrefix('a/b', 'a'));
   assert.ok(isUnderPrefix('a', 'a'));
