@@ -8,6 +8,11 @@ export interface OutputOptions {
   json?: boolean;
 }
 
+/** `1 version`, `3 versions`. */
+export function versionCount(n: number): string {
+  return `${n} ${n === 1 ? 'version' : 'versions'}`;
+}
+
 export function printResult(opts: OutputOptions, value: object, human: () => string): void {
   if (opts.json) process.stdout.write(`${JSON.stringify(value)}\n`);
   else process.stdout.write(`${human()}\n`);

@@ -54,6 +54,8 @@ test('folder mk, ls, mv and rm as a user would, with --json and human output', a
   );
   const human = await cairnCli('folder', 'ls');
   assert.equal(human.out.trim(), '/alice/vision/');
+  const inside = await cairnCli('folder', 'ls', '/alice/vision/mnist');
+  assert.match(inside.out, /^\/alice\/vision\/mnist\/raw\t\S+\t1 version$/m);
 
   const mv = await cairnCli('folder', 'mv', 'vision', 'archive/vision', '-p', '--json');
   assert.equal(mv.code, 0, mv.err + mv.out);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { clientFrom, type ClientFlags } from '../client.js';
-import { action, formatBytes, printResult } from '../output.js';
+import { action, formatBytes, printResult, versionCount } from '../output.js';
 import { withClientOptions } from './artifact.js';
 
 interface LsFlags extends ClientFlags {
@@ -42,7 +42,7 @@ export function lsCommand(artifact: Command): void {
         { items: collections },
         () =>
           collections
-            .map((c) => `${c.name}\t${c.type}\t${c.versionCount} versions\t${c.updatedAt}`)
+            .map((c) => `${c.name}\t${c.type}\t${versionCount(c.versionCount)}\t${c.updatedAt}`)
             .join('\n') || '(no artifacts)',
       );
     }),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { clientFrom, type ClientFlags } from '../client.js';
-import { action, printResult } from '../output.js';
+import { action, printResult, versionCount } from '../output.js';
 import { withClientOptions } from './artifact.js';
 
 export function folderLsCommand(folder: Command): void {
@@ -15,7 +15,8 @@ export function folderLsCommand(folder: Command): void {
         const lines = [
           ...listing.folders.map((f) => `${f.fullPath}/`),
           ...listing.artifacts.map(
-            (a) => `${listing.folder.fullPath}/${a.name}\t${a.type}\t${a.versionCount} versions`,
+            (a) =>
+              `${listing.folder.fullPath}/${a.name}\t${a.type}\t${versionCount(a.versionCount)}`,
           ),
         ];
         return lines.join('\n') || `(${listing.folder.fullPath} is empty)`;
