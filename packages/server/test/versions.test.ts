@@ -329,6 +329,27 @@ test('deleting the latest version moves latest back', async () => {
   assert.equal(c.version.index, 2, 'version numbers are never reused');
 });
 
+test('a manifest served again is the same, per version; a deleted version stays 404 after', async () => {
+  const a = await logFiles(s.api, { collection: 'memo' }, { x: 'one', y: 'two' });
+  const b = await logFiles(s.api, { collection: 'memo' }, { x: 'three' });
+  const manifest = (id: string) => fetch(`${s.api}/versions/${id}/manifest`);
+  const paths = async (id: string) =>
+    (await json<ManifestBody>(manifest(id))).entries.map((e) => [e.path, e.size]);
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(await paths(a.version.id), [
+      ['x', 3],
+      ['y', 3],
+    ]);
+    assert.deepEqual(await paths(b.version.id), [['x', 5]]);
+  }
+  assert.equal(
+    (await fetch(`${s.api}/versions/${b.version.id}`, { method: 'DELETE' })).status,
+    200,
+  );
+  assert.equal((await manifest(b.version.id)).status, 404);
+  assert.deepEqual((await paths(a.version.id)).length, 2);
+});
+
 test('invalid names, types, aliases, tags and metadata get a 400 naming the rule', async () => {
   const start = (over: Record<string, unknown>) =>
     post(`${s.api}/uploads`, {

@@ -22,6 +22,7 @@ import {
   type ProjectTtl,
 } from '@cairn/core';
 import type { CollectionRecord, MetaStore, VersionRecord } from '../store/meta/meta-store.js';
+import { ManifestMemo } from './manifest-memo.js';
 import {
   collectionInfo,
   decodeCursor,
@@ -57,6 +58,9 @@ export function badCursor(): ValidationError {
 
 /** Reading and editing committed versions and their collections. */
 export class VersionService {
+  /** About 30 MB of entries at most. */
+  private readonly manifests = new ManifestMemo(100_000);
+
   constructor(private readonly meta: MetaStore) {}
 
   async findCollection(
@@ -278,8 +282,13 @@ export class VersionService {
     return v.sourceVersionId ?? v.id;
   }
 
-  async manifest(id: string): Promise<ManifestEntry[]> {
-    return (await this.meta.entries(await this.contentId(id), {})).map(entryOut);
+  async manifest(id: string): Promise<readonly ManifestEntry[]> {
+    const content = await this.contentId(id);
+    const held = this.manifests.get(content);
+    if (held) return held;
+    const entries = (await this.meta.entries(content, {})).map(entryOut);
+    this.manifests.set(content, entries);
+    return entries;
   }
 
   async files(
