@@ -68,7 +68,7 @@ export class BlobCache {
     try {
       return new Set(readdirSync(this.dir));
     } catch {
-      return new Set(); // nothing of its own file cached yet
+      return new Set(); // only packs, or nothing cached yet
     }
   }
 
@@ -172,13 +172,7 @@ export class BlobCache {
     const files: { path: string; size: number; used: number; sha: string }[] = [];
     let total = 0;
     // Synchronous scan: one stat per cached blob, far cheaper as a loop than as promises.
-    let shards: string[];
-    try {
-      shards = readdirSync(this.dir);
-    } catch {
-      shards = []; // only packs, or nothing cached yet
-    }
-    for (const shard of shards) {
+    for (const shard of this.listShardsSync()) {
       let names: string[];
       try {
         names = readdirSync(join(this.dir, shard));
