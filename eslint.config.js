@@ -67,4 +67,20 @@ export default tseslint.config(
       },
     ]),
   },
+  {
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    rules: restrict([
+      {
+        group: [
+          '@cairn/server',
+          '@cairn/server/*',
+          '@cairn/sdk',
+          '@cairn/sdk/*',
+          'cairn',
+          'node:*',
+        ],
+        message: 'the web UI talks HTTP only (DESIGN.md); wire types come from @cairn/core/wire',
+      },
+    ]),
+  },
 );

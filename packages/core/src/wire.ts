@@ -467,6 +467,8 @@ export interface BlobLocations {
  * project `vision/mnist`; the artifacts in it are that project's collections. Routes (under
  * /api/v1; `path` is the project path below the entity, '' for the entity's root):
  *
+ *   GET    /entities[?limit][&cursor]                       -> Page<EntityInfo>
+ *          Every entity by name (the roots of the trees), default 50 a page, at most 1000.
  *   POST   /folders          FolderCreate                 -> FolderInfo
  *          `parents: true` creates missing parents and accepts an existing folder (mkdir -p);
  *          otherwise the parent must exist (NOT_FOUND) and the folder must not (CONFLICT).
@@ -485,6 +487,12 @@ export interface BlobLocations {
  *          exist, and the strategy decides, inside the commit's transaction, what happens when
  *          the folder already holds an artifact with the upload's name.
  */
+
+/** An entity (user or team): the root of a folder tree. `GET /entities` lists them by name. */
+export interface EntityInfo {
+  name: string;
+  createdAt: string;
+}
 
 export interface FolderInfo {
   entity: string;

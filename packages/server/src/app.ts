@@ -18,6 +18,7 @@ import { lineageRoutes } from './http/lineage.js';
 import { runRoutes } from './http/runs.js';
 import { SERVER_VERSION, healthRoutes } from './http/health.js';
 import type { Services } from './http/services.js';
+import { uiRoutes } from './http/ui.js';
 import { uploadRoutes } from './http/uploads.js';
 import { versionRoutes } from './http/versions.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
@@ -119,6 +120,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
     },
     { prefix: API_PREFIX },
   );
+  if (o.uiDir !== undefined) await uiRoutes(app, o.uiDir);
   // The SageMaker JSON face lives at POST /, outside the API prefix, as AWS clients expect.
   await app.register(sageMakerRoutes, {
     db,

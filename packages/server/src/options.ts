@@ -60,6 +60,11 @@ export interface ServerOptions {
   s3ForcePathStyle?: boolean;
   /** Clients move bytes straight to and from the bucket (presigned URLs); default true (CAIRN_S3_DIRECT). */
   s3Direct?: boolean;
+  /**
+   * The built web UI (`@cairn/web`'s static files) to serve at `/`; none = no UI. The server
+   * only serves the files: the UI talks to the REST API like any other client.
+   */
+  uiDir?: string;
 }
 
 export interface ResolvedOptions {
@@ -79,6 +84,7 @@ export interface ResolvedOptions {
   account: string;
   /** The bucket holding blobs, or undefined for the data directory. */
   s3: S3Location | undefined;
+  uiDir: string | undefined;
 }
 
 function resolveS3(o: ServerOptions): S3Location | undefined {
@@ -215,6 +221,7 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     regionPinned: (o.region ?? (process.env['CAIRN_REGION'] || undefined)) !== undefined,
     account: o.account ?? DEFAULT_ACCOUNT,
     s3: resolveS3(o),
+    uiDir: o.uiDir,
   };
   if (!isLoopback(resolved.host) && !resolved.apiKey && resolved.accessKeys.size === 0) {
     throw new CairnError(

@@ -16,6 +16,7 @@ interface ServerFlags {
   s3Direct?: boolean;
   apiKey?: string;
   log?: boolean;
+  ui?: boolean;
 }
 
 export function serverCommand(program: Command): void {
@@ -53,6 +54,7 @@ export function serverCommand(program: Command): void {
     )
     .option('--api-key <key>', 'require this bearer token (or set CAIRN_API_KEY)')
     .option('--log', 'log every request')
+    .option('--no-ui', 'do not serve the web UI at /')
     .action(
       action(async (flags: ServerFlags) => {
         const port = Number(flags.port);
@@ -62,6 +64,9 @@ export function serverCommand(program: Command): void {
             `--port must be an integer from 0 to 65535, got ${flags.port}`,
           );
         }
+        // Loaded here, not at the top: it brings the UI's bundler, which no other command needs.
+        const uiDir =
+          flags.ui === false ? undefined : await (await import('@cairn/web')).builtUiDir();
         const server = await startServer({
           host: flags.host,
           port,
@@ -76,11 +81,13 @@ export function serverCommand(program: Command): void {
           ...(flags.s3Direct === false ? { s3Direct: false } : {}),
           ...(flags.apiKey ? { apiKey: flags.apiKey } : {}),
           logger: flags.log === true,
+          ...(uiDir ? { uiDir } : {}),
         });
         const blobs = flags.blobs ?? process.env['CAIRN_BLOBS_URL'];
         process.stdout.write(
           `cairn server listening on ${server.url} (data in ${flags.data}${blobs ? `, blobs in ${blobs}` : ''})\n`,
         );
+        if (uiDir) process.stdout.write(`web UI at ${server.url}/\n`);
         const stop = () => {
           void server.close().then(() => process.exit(0));
         };

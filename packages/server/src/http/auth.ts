@@ -8,11 +8,15 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+function isRead(method: string): boolean {
+  return method === 'GET' || method === 'HEAD';
+}
+
 /** Routes anyone may call: liveness only. */
 const OPEN_ROUTES = new Set([`${API_PREFIX}/health`]);
 
 /**
- * With an API key configured, every route but health wants `Authorization: Bearer <key>`. The
+ * With an API key configured, every API route but health wants `Authorization: Bearer <key>`. The
  * check looks at the route the router matched, not at the raw URL, so an encoded path such as
  * `/%61pi/v1/...` cannot slip past it; requests that match no route need the key too.
  */
@@ -26,6 +30,8 @@ export function registerAuth(
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
     if (route !== undefined && OPEN_ROUTES.has(route)) return;
+    // The web UI's static files (matched routes outside the API): they hold no data.
+    if (route !== undefined && !route.startsWith(API_PREFIX) && isRead(request.method)) return;
     // The SageMaker face verifies AWS SigV4 signatures itself (sagemaker/sigv4.ts).
     if (route === '/' && request.method === 'POST') return;
     const header = request.headers.authorization ?? '';

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FolderCreate, FolderMove, PlacedCommitRequest } from '@cairn/core';
 import type { FastifyInstance } from 'fastify';
 import type { FolderService } from '../service/folder-service.js';
-import { CollectionInfo, CommitRequest, VersionInfo, errors } from './schemas.js';
+import { CollectionInfo, CommitRequest, VersionInfo, errors, page } from './schemas.js';
 import type { Services } from './services.js';
 
 const FolderInfo = Type.Object({
@@ -18,6 +18,30 @@ const Where = Type.Object({
 });
 
 export function folderRoutes(app: FastifyInstance, s: Services, folders: FolderService): void {
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
+    '/entities',
+    {
+      schema: {
+        summary: 'Entities (the roots of the folder trees), by name, paginated',
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ description: 'entities per page; 1 to 1000' })),
+          cursor: Type.Optional(Type.String({ description: 'nextCursor of the page before' })),
+        }),
+        response: {
+          200: page(Type.Object({ name: Type.String(), createdAt: Type.String() })),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const { limit, cursor } = req.query;
+      return folders.entities({
+        ...(limit !== undefined ? { limit } : {}),
+        ...(cursor !== undefined ? { cursor } : {}),
+      });
+    },
+  );
+
   app.post<{ Body: FolderCreate }>(
     '/folders',
     {

@@ -15,6 +15,8 @@ import {
   type FolderMove,
   type FolderPath,
   type CollectionInfo,
+  type EntityInfo,
+  type Page,
 } from '@cairn/core';
 import type { FolderRow } from '../store/meta/folder-queries.js';
 import type { CollectionRecord, MetaStore } from '../store/meta/meta-store.js';
@@ -86,6 +88,20 @@ async function ensureFolderChain(tx: MetaStore, entityId: number, path: string):
  */
 export class FolderService {
   constructor(private readonly meta: MetaStore) {}
+
+  /** The roots of every folder tree: entities by name, a page at a time. */
+  async entities(page: { limit?: unknown; cursor?: string } = {}): Promise<Page<EntityInfo>> {
+    const n = pageLimit(page.limit);
+    const after = decodeCursor(page.cursor);
+    if (after !== undefined && typeof after !== 'string') throw badCursor();
+    const rows = await this.meta.listEntities({
+      limit: n + 1,
+      ...(after !== undefined ? { afterName: after } : {}),
+    });
+    const items = rows.slice(0, n);
+    const last = rows.length > n ? items[items.length - 1] : undefined;
+    return { items, ...(last ? { nextCursor: encodeCursor(last.name) } : {}) };
+  }
 
   async create(body: FolderCreate): Promise<FolderInfo> {
     const f = folderOf(body?.entity, body?.path);

@@ -6,6 +6,7 @@ import { KyselyFolderQueries } from './kysely-folder-queries.js';
 import type {
   BlobRecord,
   CollectionRecord,
+  EntityListRow,
   EntityRow,
   EntryRecord,
   MetaStore,
@@ -139,6 +140,15 @@ export class KyselyMetaStore implements MetaStore {
     const r = await this.findEntity(name);
     if (!r) throw new Error(`entity ${name} vanished after insert`);
     return r;
+  }
+
+  async listEntities(opts: { afterName?: string; limit: number }): Promise<EntityListRow[]> {
+    // By code point on both dialects, so a page boundary means the same on each.
+    const name = codePointOrder(this.db, 'name');
+    let q = this.db.selectFrom('entities').select(['name', 'created_at']);
+    if (opts.afterName !== undefined) q = q.where(name, '>', opts.afterName);
+    const rows = await q.orderBy(name).limit(opts.limit).execute();
+    return rows.map((r) => ({ name: r.name, createdAt: r.created_at }));
   }
 
   async findProject(entityId: number, path: string): Promise<ProjectRow | undefined> {

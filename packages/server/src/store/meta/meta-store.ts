@@ -11,6 +11,11 @@ export interface EntityRow {
   name: string;
 }
 
+export interface EntityListRow {
+  name: string;
+  createdAt: string;
+}
+
 export interface ProjectRow {
   id: number;
   entityId: number;
@@ -102,6 +107,8 @@ export interface MetaStore {
 
   findEntity(name: string): Promise<EntityRow | undefined>;
   ensureEntity(name: string): Promise<EntityRow>;
+  /** Entities by name, after `afterName`. */
+  listEntities(opts: { afterName?: string; limit: number }): Promise<EntityListRow[]>;
   findProject(entityId: number, path: string): Promise<ProjectRow | undefined>;
   ensureProject(entityId: number, path: string): Promise<ProjectRow>;
   findCollection(projectId: number, name: string): Promise<CollectionRecord | undefined>;

@@ -1,0 +1,104 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { setApiKey, type ApiError } from '../api.js';
+import { href } from '../route.js';
+import type { Paged } from '../use-api.js';
+
+export function Loading() {
+  return (
+    <p class="muted" role="status">
+      Loading…
+    </p>
+  );
+}
+
+/** A failed call: what the server said; a key form when it wants a key. */
+export function Failure({ error }: { error: ApiError }) {
+  if (error.code === 'UNAUTHORIZED') return <KeyPrompt message={error.message} />;
+  return (
+    <div class="error" role="alert">
+      <strong>{error.code}</strong> {error.message}
+    </div>
+  );
+}
+
+/** Asks for the server's API key; saving it reloads the page's data (KEY_CHANGED). */
+export function KeyPrompt({ message }: { message: string }) {
+  const [key, setKey] = useState('');
+  return (
+    <form
+      class="key-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setApiKey(key.trim() || null);
+      }}
+    >
+      <p class="error" role="alert">
+        {message}
+      </p>
+      <label>
+        API key{' '}
+        <input
+          type="password"
+          name="apiKey"
+          autocomplete="off"
+          value={key}
+          onInput={(e) => setKey(e.currentTarget.value)}
+        />
+      </label>{' '}
+      <button type="submit">Use key</button>
+    </form>
+  );
+}
+
+export function Chips({ values, kind }: { values: readonly string[]; kind: 'alias' | 'tag' }) {
+  if (values.length === 0) return <span class="muted">none</span>;
+  return (
+    <span class="chips">
+      {values.map((v) => (
+        <span key={v} class={`chip ${kind}`}>
+          {v}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** `entity / a / b` with each step a link to its folder. */
+export function Crumbs({
+  entity,
+  path,
+  children,
+}: {
+  entity: string;
+  path: string;
+  children?: ComponentChildren;
+}) {
+  const segs = path ? path.split('/') : [];
+  return (
+    <nav class="crumbs" aria-label="folder">
+      <a href={href({ view: 'home' })}>entities</a>
+      <span class="sep">/</span>
+      <a href={href({ view: 'folder', entity, path: '' })}>{entity}</a>
+      {segs.map((s, i) => (
+        <span key={i}>
+          <span class="sep">/</span>
+          <a href={href({ view: 'folder', entity, path: segs.slice(0, i + 1).join('/') })}>{s}</a>
+        </span>
+      ))}
+      {children}
+    </nav>
+  );
+}
+
+/** The end of a paged list: loading, its error, or a button for the next page. */
+export function PageEnd<T>({ list, label }: { list: Paged<T>; label: string }) {
+  if (list.error) return <Failure error={list.error} />;
+  if (list.loading) return <Loading />;
+  if (!list.hasMore) return null;
+  return (
+    <button type="button" class="more" onClick={list.more}>
+      More {label}
+    </button>
+  );
+}
