@@ -4,6 +4,7 @@ import { href, parseHash, type Route } from './route.js';
 import { Artifact } from './views/artifact.js';
 import { Folder } from './views/folder.js';
 import { Home } from './views/home.js';
+import { Run } from './views/run.js';
 import { Reference, Version } from './views/version.js';
 
 function useRoute(): Route {
@@ -51,6 +52,8 @@ function Page({ route }: { route: Route }) {
       return <Artifact entity={route.entity} project={route.project} name={route.name} />;
     case 'version':
       return <Version id={route.id} />;
+    case 'run':
+      return <Run id={route.id} />;
     case 'ref':
       return <Reference reference={route.ref} />;
     case 'unknown':

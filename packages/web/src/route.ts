@@ -5,6 +5,7 @@
  *   #/folder/<entity>[/<project path>]  a folder: subfolders and artifacts
  *   #/artifact/<entity>/<project>/<name> an artifact's versions (the project may hold slashes)
  *   #/version/<id>                      one version
+ *   #/run/<id>                          one run: config, inputs, outputs, history
  *   #/ref/<entity/project/name:alias>   resolves a reference, then shows the version
  */
 export type Route =
@@ -12,6 +13,7 @@ export type Route =
   | { view: 'folder'; entity: string; path: string }
   | { view: 'artifact'; entity: string; project: string; name: string }
   | { view: 'version'; id: string }
+  | { view: 'run'; id: string }
   | { view: 'ref'; ref: string }
   | { view: 'unknown'; hash: string };
 
@@ -27,6 +29,8 @@ export function href(r: Route): string {
       return `#/artifact/${enc(r.entity)}/${enc(r.project)}/${enc(r.name)}`;
     case 'version':
       return `#/version/${encodeURIComponent(r.id)}`;
+    case 'run':
+      return `#/run/${encodeURIComponent(r.id)}`;
     case 'ref':
       return `#/ref/${encodeURIComponent(r.ref)}`;
     case 'unknown':
@@ -56,6 +60,7 @@ export function parseHash(hash: string): Route {
     };
   }
   if (kind === 'version' && rest.length === 1 && rest[0]) return { view: 'version', id: rest[0] };
+  if (kind === 'run' && rest.length === 1 && rest[0]) return { view: 'run', id: rest[0] };
   if (kind === 'ref' && rest.length >= 1) return { view: 'ref', ref: rest.join('/') };
   return { view: 'unknown', hash };
 }

@@ -98,8 +98,10 @@ describe('web UI', { skip }, () => {
       client: env.cairn,
     });
     rawId = raw.id as string;
-    const run = await env.cairn.init({ name: 'prep-1', jobType: 'prep' });
+    const run = await env.cairn.init({ name: 'prep-1', jobType: 'prep', config: { seed: 3 } });
     await run.useArtifact('raw:latest');
+    run.log({ loss: 1 });
+    run.log({ loss: 0.5, note: 'halfway' });
     const clean = await run.logArtifact(
       await draft('clean', { 'data.txt': 'clean bytes', 'sub/more.csv': 'a,b\n1,2\n' }),
       { aliases: ['best'], tags: ['nightly'] },
@@ -141,16 +143,52 @@ describe('web UI', { skip }, () => {
     );
     assert.deepEqual(bodies, ['clean bytes', 'a,b\n1,2\n']);
 
-    const lineage = page.locator('.lineage');
+    const lineage = page.locator('.lineage .columns');
     await lineage.getByText('prep-1').waitFor();
     assert.match(await lineage.innerText(), /Logged by\s+prep-1 prep · finished/);
     await lineage.getByRole('link', { name: 'tester/proj/raw:v0' }).click();
     await page.locator('h1', { hasText: 'raw:v0' }).waitFor();
     assert.ok(page.url().endsWith(`#/version/${rawId}`), page.url());
-    await page.locator('.lineage').getByText('Used by').waitFor();
-    const rawLineage = await page.locator('.lineage').innerText();
+    await page.locator('.lineage .columns').getByText('Used by').waitFor();
+    const rawLineage = await page.locator('.lineage .columns').innerText();
     assert.match(rawLineage, /Used by\s+prep-1/);
     assert.match(rawLineage, /Downstream artifacts\s+tester\/proj\/clean:v0/);
+    await closePage(page);
+  });
+
+  test('draws the lineage left to right and shows a run with its config, artifacts and history', async () => {
+    const page = await newPage();
+    await page.goto(`${env.server.url}/#/version/${cleanId}`);
+    const graph = page.getByRole('img', { name: 'lineage graph' });
+    await graph.waitFor();
+    const box = async (label: string): Promise<{ x: number; y: number }> => {
+      const b = await graph.locator('g.node', { hasText: label }).boundingBox();
+      assert.ok(b, `node ${label}`);
+      return b;
+    };
+    // raw:v0 → prep-1 → clean:v0, the root drawn as such; raw's own automatic run further left.
+    const [raw, run, clean] = [await box('raw:v0'), await box('prep-1'), await box('clean:v0')];
+    assert.ok(raw.x < run.x && run.x < clean.x, JSON.stringify({ raw, run, clean }));
+    assert.equal(await graph.locator('g.node.root text').textContent(), 'tester/proj/clean:v0');
+    assert.equal(await graph.locator('g.node').count(), 4);
+    assert.equal(await graph.locator('path.edge').count(), 3);
+
+    await graph.locator('a', { hasText: 'raw:v0' }).click();
+    await page.locator('h1', { hasText: 'raw:v0' }).waitFor();
+    await page.goBack();
+    await page.locator('.lineage .columns').getByRole('link', { name: 'prep-1' }).click();
+    await page.locator('h1', { hasText: 'prep-1' }).waitFor();
+    assert.match(await page.locator('h1').innerText(), /prep-1 finished/);
+    assert.match(await page.locator('pre.config').innerText(), /"seed": 3/);
+    const io = await page.locator('.run-io').innerText();
+    assert.match(io, /Used \(inputs\)\s+tester\/proj\/raw:v0/);
+    assert.match(io, /Logged \(outputs\)\s+tester\/proj\/clean:v0/);
+    const history = page.locator('.history tbody tr');
+    await history.nth(1).waitFor();
+    assert.deepEqual(await history.allInnerTexts(), ['0\t1\t', '1\t0.5\t"halfway"']);
+    // A chart for the numeric metric only.
+    await page.getByRole('figure', { name: 'loss by step' }).waitFor();
+    assert.equal(await page.locator('figure.metric').count(), 1);
     await closePage(page);
   });
 

@@ -4,6 +4,7 @@ import { formatTime } from '../format.js';
 import { href } from '../route.js';
 import { useApi } from '../use-api.js';
 import { Failure, Loading } from './common.js';
+import { LineagePicture } from './lineage-graph.js';
 
 function RunList({ title, runs }: { title: string; runs: RunInfo[] }) {
   return (
@@ -15,7 +16,8 @@ function RunList({ title, runs }: { title: string; runs: RunInfo[] }) {
         <ul class="runs">
           {runs.map((r) => (
             <li key={r.id}>
-              <strong>{r.name}</strong> <span class="muted">{r.jobType ?? ''}</span> ·{' '}
+              <a href={href({ view: 'run', id: r.id })}>{r.name}</a>{' '}
+              <span class="muted">{r.jobType ?? ''}</span> ·{' '}
               <span class={`state ${r.state}`}>{r.state}</span> ·{' '}
               <span title={r.createdAt}>{formatTime(r.createdAt)}</span>
             </li>
@@ -68,6 +70,9 @@ export function Lineage({ versionId, reference }: { versionId: string; reference
   return (
     <section class="lineage">
       <h2>Lineage</h2>
+      <div class="graph-box">
+        <LineagePicture up={up} down={down} />
+      </div>
       <div class="columns">
         <RunList title="Logged by" runs={producer.items} />
         <RunList title="Used by" runs={consumers.items} />

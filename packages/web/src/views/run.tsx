@@ -1,0 +1,125 @@
+import type { LineageGraph, Page, RunHistoryRow, RunInfo } from '@cairn/core/wire';
+import { api } from '../api.js';
+import { formatTime } from '../format.js';
+import { href } from '../route.js';
+import { useApi, usePages } from '../use-api.js';
+import { Crumbs, Failure, Loading, PageEnd } from './common.js';
+import { MetricCharts } from './metric-chart.js';
+
+function Artifacts({ title, graph }: { title: string; graph: LineageGraph }) {
+  const nodes = graph.nodes.filter((n) => n.depth === 1 && n.kind === 'artifact');
+  return (
+    <div>
+      <h3>{title}</h3>
+      {nodes.length === 0 ? (
+        <p class="muted">none</p>
+      ) : (
+        <ul class="run-artifacts">
+          {nodes.map((n) => (
+            <li key={n.arn}>
+              <a href={href({ view: 'version', id: n.id })}>{n.label}</a>{' '}
+              <span class="muted">{n.artifact?.type}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** The run's `run.log` rows: one column per key seen in the rows loaded so far. */
+function History({ runId }: { runId: string }) {
+  const list = usePages<RunHistoryRow>(
+    (cursor) => api.get<Page<RunHistoryRow>>(`/runs/${runId}/history`, { limit: 500, cursor }),
+    [runId],
+  );
+  const keys = [...new Set(list.items.flatMap((r) => Object.keys(r.data)))].sort();
+  return (
+    <section class="history">
+      <h2>History</h2>
+      {!list.loading && !list.error && list.items.length === 0 ? (
+        <p class="muted">Nothing logged with run.log.</p>
+      ) : (
+        <>
+          <MetricCharts rows={list.items} keys={keys} />
+          <table class="listing">
+            <thead>
+              <tr>
+                <th>Step</th>
+                {keys.map((k) => (
+                  <th key={k}>{k}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {list.items.map((r) => (
+                <tr key={r.step}>
+                  <td>{r.step}</td>
+                  {keys.map((k) => (
+                    <td key={k}>{k in r.data ? JSON.stringify(r.data[k]) : ''}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      <PageEnd list={list} label="history rows" />
+    </section>
+  );
+}
+
+export function Run({ id }: { id: string }) {
+  const loaded = useApi(
+    () =>
+      Promise.all([
+        api.get<RunInfo>(`/runs/${id}`),
+        api.get<LineageGraph>('/lineage', { ref: id, direction: 'upstream', depth: 1 }),
+        api.get<LineageGraph>('/lineage', { ref: id, direction: 'downstream', depth: 1 }),
+      ]),
+    [id],
+  );
+  if (loaded.error) return <Failure error={loaded.error} />;
+  if (!loaded.data) return <Loading />;
+  const [run, inputs, outputs] = loaded.data;
+  const rows: [string, string | number][] = [
+    ['Id', run.id],
+    ['Project', `${run.entity}/${run.project}`],
+    ['Job type', run.jobType ?? ''],
+    ['Started', formatTime(run.createdAt)],
+    ['Finished', run.finishedAt ? formatTime(run.finishedAt) : 'not yet'],
+    ['Last heartbeat', formatTime(run.heartbeatAt)],
+    ['Exit code', run.exitCode ?? ''],
+    ['Step', run.step],
+  ];
+  return (
+    <section>
+      <Crumbs entity={run.entity} path={run.project} />
+      <h1>
+        {run.name} <span class={`state ${run.state}`}>{run.state}</span>
+      </h1>
+      <dl class="details">
+        {rows.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      <h2>Config</h2>
+      {Object.keys(run.config).length === 0 ? (
+        <p class="muted">none</p>
+      ) : (
+        <pre class="config">{JSON.stringify(run.config, null, 2)}</pre>
+      )}
+      <section class="run-io">
+        <h2>Artifacts</h2>
+        <div class="columns">
+          <Artifacts title="Used (inputs)" graph={inputs} />
+          <Artifacts title="Logged (outputs)" graph={outputs} />
+        </div>
+      </section>
+      <History runId={run.id} />
+    </section>
+  );
+}
