@@ -4,6 +4,7 @@ import { href, parseHash, type Route } from './route.js';
 import { Artifact } from './views/artifact.js';
 import { Folder } from './views/folder.js';
 import { Home } from './views/home.js';
+import { Compare } from './views/compare.js';
 import { Run } from './views/run.js';
 import { Reference, Version } from './views/version.js';
 
@@ -54,6 +55,8 @@ function Page({ route }: { route: Route }) {
       return <Version id={route.id} />;
     case 'run':
       return <Run id={route.id} />;
+    case 'compare':
+      return <Compare from={route.from} to={route.to} />;
     case 'ref':
       return <Reference reference={route.ref} />;
     case 'unknown':

@@ -1,3 +1,5 @@
+import type { VersionInfo } from '@cairn/core/wire';
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
 export function formatBytes(n: number): string {
@@ -21,4 +23,11 @@ export function formatTime(iso: string | null): string {
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/** `entity/project/name:vN` */
+export function qualified(
+  v: Pick<VersionInfo, 'entity' | 'project' | 'collection' | 'index'>,
+): string {
+  return `${v.entity}/${v.project}/${v.collection}:v${v.index}`;
 }

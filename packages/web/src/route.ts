@@ -6,6 +6,7 @@
  *   #/artifact/<entity>/<project>/<name> an artifact's versions (the project may hold slashes)
  *   #/version/<id>                      one version
  *   #/run/<id>                          one run: config, inputs, outputs, history
+ *   #/compare/<id>/<id>                 the files that differ from one version to another
  *   #/ref/<entity/project/name:alias>   resolves a reference, then shows the version
  */
 export type Route =
@@ -14,6 +15,7 @@ export type Route =
   | { view: 'artifact'; entity: string; project: string; name: string }
   | { view: 'version'; id: string }
   | { view: 'run'; id: string }
+  | { view: 'compare'; from: string; to: string }
   | { view: 'ref'; ref: string }
   | { view: 'unknown'; hash: string };
 
@@ -31,6 +33,8 @@ export function href(r: Route): string {
       return `#/version/${encodeURIComponent(r.id)}`;
     case 'run':
       return `#/run/${encodeURIComponent(r.id)}`;
+    case 'compare':
+      return `#/compare/${encodeURIComponent(r.from)}/${encodeURIComponent(r.to)}`;
     case 'ref':
       return `#/ref/${encodeURIComponent(r.ref)}`;
     case 'unknown':
@@ -61,6 +65,9 @@ export function parseHash(hash: string): Route {
   }
   if (kind === 'version' && rest.length === 1 && rest[0]) return { view: 'version', id: rest[0] };
   if (kind === 'run' && rest.length === 1 && rest[0]) return { view: 'run', id: rest[0] };
+  if (kind === 'compare' && rest.length === 2 && rest[0] && rest[1]) {
+    return { view: 'compare', from: rest[0], to: rest[1] };
+  }
   if (kind === 'ref' && rest.length >= 1) return { view: 'ref', ref: rest.join('/') };
   return { view: 'unknown', hash };
 }

@@ -257,6 +257,42 @@ describe('web UI', { skip }, () => {
     await closePage(page);
   });
 
+  test('compares two versions file by file, and shows registry links both ways', async () => {
+    const v0 = await (
+      await draft('evolving', { 'keep.txt': 'same', 'edit.txt': 'old', 'drop.txt': 'bye' })
+    ).save({ client: env.cairn });
+    const v1 = await (
+      await draft('evolving', { 'keep.txt': 'same', 'edit.txt': 'newer', 'add/n.txt': 'hi' })
+    ).save({ client: env.cairn });
+    await env.cairn.createRegistryCollection({ registry: 'model', name: 'evo', type: 'dataset' });
+    const link = await v1.link('wandb-registry-model/evo', ['production']);
+
+    const page = await newPage();
+    await page.goto(`${env.server.url}/#/version/${v1.id as string}`);
+    await page.getByLabel('Compare with').selectOption({ label: 'v0' });
+    await page.locator('h1', { hasText: 'Compare' }).waitFor();
+    assert.ok(page.url().endsWith(`#/compare/${v0.id as string}/${v1.id as string}`), page.url());
+    assert.match(
+      await page.locator('p.summary').innerText(),
+      /^1 file added, 1 removed, 1 changed, 1 unchanged\. Size 10 B → 11 B\.$/,
+    );
+    assert.deepEqual(await page.locator('.diff.added td.path').allInnerTexts(), ['add/n.txt']);
+    assert.deepEqual(await page.locator('.diff.removed td.path').allInnerTexts(), ['drop.txt']);
+    assert.deepEqual(await page.locator('.diff.changed td.path').allInnerTexts(), ['edit.txt']);
+    assert.match(await page.locator('.diff.changed').innerText(), /3 B → 5 B/);
+
+    // The source lists the registry link; the link's page points back at its source.
+    await page.getByRole('link', { name: 'tester/proj/evolving:v1' }).click();
+    const links = page.locator('section.links');
+    await links.waitFor();
+    assert.match(await links.innerText(), /registry\/model\/evo:v0\s+latest\s+production/);
+    await links.getByRole('link', { name: 'registry/model/evo:v0' }).click();
+    await page.locator('h1', { hasText: 'evo:v0' }).waitFor();
+    assert.ok(page.url().endsWith(`#/version/${link.id as string}`), page.url());
+    await page.locator('.details').getByRole('link', { name: 'tester/proj/evolving:v1' }).waitFor();
+    await closePage(page);
+  });
+
   test('deletes a version after asking, releasing its aliases', async () => {
     const doomed = await (
       await draft('doomed', { 'x.txt': 'x' })

@@ -2,17 +2,14 @@ import type { VersionInfo } from '@cairn/core/wire';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
-import { formatBytes, formatTime } from '../format.js';
+import { formatBytes, formatTime, qualified } from '../format.js';
 import { href } from '../route.js';
 import { useApi } from '../use-api.js';
 import { Chips, Crumbs, Failure, Loading } from './common.js';
+import { CompareWith } from './compare.js';
 import { EditVersion } from './edit.js';
 import { Files } from './files.js';
 import { Lineage } from './lineage.js';
-
-export function qualified(v: VersionInfo): string {
-  return `${v.entity}/${v.project}/${v.collection}:v${v.index}`;
-}
 
 function Details({ v }: { v: VersionInfo }) {
   const rows: [string, ComponentChildren][] = [
@@ -48,6 +45,26 @@ function Details({ v }: { v: VersionInfo }) {
         </div>
       ))}
     </dl>
+  );
+}
+
+/** The registry collections this version is linked into. */
+function RegistryLinks({ id }: { id: string }) {
+  const links = useApi(() => api.get<{ items: VersionInfo[] }>(`/versions/${id}/links`), [id]);
+  const items = links.data?.items ?? [];
+  if (items.length === 0) return null;
+  return (
+    <section class="links">
+      <h2>In registries</h2>
+      <ul>
+        {items.map((l) => (
+          <li key={l.id}>
+            <a href={href({ view: 'version', id: l.id })}>{qualified(l)}</a>{' '}
+            <Chips values={l.aliases.filter((a) => a !== `v${l.index}`)} kind="alias" />
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -128,7 +145,9 @@ export function Version({ id }: { id: string }) {
           )}
         </div>
       )}
+      {v.state === 'COMMITTED' && <CompareWith version={v} />}
       <Details v={v} />
+      {v.state === 'COMMITTED' && <RegistryLinks id={v.id} />}
       <section class="metadata">
         <h2>Metadata</h2>
         {Object.keys(v.metadata).length === 0 ? (
