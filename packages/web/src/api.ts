@@ -1,7 +1,11 @@
 /** The REST API, as the UI calls it: JSON in and out, the API key (if any) as a bearer token. */
 import type { ErrorBody } from '@cairn/core/errors';
 
-const API = '/api/v1';
+/**
+ * Relative to the page, so that the UI also works behind a reverse proxy that serves Cairn under
+ * a path prefix (`https://host/cairn/` → `https://host/cairn/api/v1`).
+ */
+const API = `${location.pathname.replace(/[^/]*$/, '')}api/v1`;
 const KEY_STORAGE = 'cairn.apiKey';
 
 export class ApiError extends Error {

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -11,6 +12,7 @@ import type { RunningServer } from '@cairn/server';
 import { Artifact, Cairn } from '@cairn/sdk';
 import { startTestServer } from '../../server/test/backends.js';
 import { tempDir } from '../../sdk/test/fs-helpers.js';
+import { listenLocal } from '../../sdk/test/net-helpers.js';
 import { buildUi } from '../build/index.js';
 import { browserMissing, launchBrowser } from './browser.js';
 
@@ -126,6 +128,7 @@ describe('web UI', { skip }, () => {
     await page.getByRole('link', { name: 'clean' }).click();
     await page.getByRole('link', { name: 'v0' }).click();
     await page.locator('h1', { hasText: 'clean:v0' }).waitFor();
+    assert.equal(await page.title(), 'tester/proj/clean:v0 · Cairn');
     assert.match(await page.locator('.labels').innerText(), /best/);
     assert.match(await page.locator('.labels').innerText(), /nightly/);
     assert.match(await page.locator('.metadata pre').innerText(), /"rows": 2/);
@@ -291,6 +294,37 @@ describe('web UI', { skip }, () => {
     assert.ok(page.url().endsWith(`#/version/${link.id as string}`), page.url());
     await page.locator('.details').getByRole('link', { name: 'tester/proj/evolving:v1' }).waitFor();
     await closePage(page);
+  });
+
+  test('works behind a reverse proxy that serves Cairn under a path prefix', async () => {
+    // A proxy that maps /cairn/* to the server's /*, as nginx's `location /cairn/` would.
+    const proxy = createServer((req, res) => {
+      const url = req.url ?? '';
+      if (!url.startsWith('/cairn/')) {
+        res.writeHead(404).end('outside /cairn/');
+        return;
+      }
+      const out = request(
+        `${env.server.url}${url.slice('/cairn'.length)}`,
+        { method: req.method, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      req.pipe(out);
+    });
+    const front = await listenLocal(proxy);
+    try {
+      const page = await newPage();
+      await page.goto(`${front.url}/cairn/`);
+      await page.getByRole('link', { name: 'tester' }).click();
+      await page.getByRole('link', { name: 'proj/' }).click();
+      await page.getByRole('link', { name: 'clean' }).waitFor();
+      await closePage(page);
+    } finally {
+      await front.close();
+    }
   });
 
   test('deletes a version after asking, releasing its aliases', async () => {

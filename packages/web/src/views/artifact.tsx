@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { formatBytes, formatTime } from '../format.js';
 import { href } from '../route.js';
 import { usePages } from '../use-api.js';
-import { Chips, Crumbs, PageEnd } from './common.js';
+import { Chips, Crumbs, PageEnd, useTitle } from './common.js';
 
 /** An artifact (collection): its versions, oldest first, a page at a time. */
 export function Artifact({
@@ -15,6 +15,7 @@ export function Artifact({
   project: string;
   name: string;
 }) {
+  useTitle(`${entity}/${project}/${name}`);
   const list = usePages<VersionInfo>(
     (cursor) =>
       api.get<Page<VersionInfo>>('/versions', {

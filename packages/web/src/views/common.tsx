@@ -1,8 +1,15 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { setApiKey, type ApiError } from '../api.js';
 import { href } from '../route.js';
 import type { Paged } from '../use-api.js';
+
+/** The tab's title while this page is shown: what it shows, then "Cairn". */
+export function useTitle(what: string | undefined): void {
+  useEffect(() => {
+    document.title = what ? `${what} · Cairn` : 'Cairn';
+  }, [what]);
+}
 
 export function Loading() {
   return (

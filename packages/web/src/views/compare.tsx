@@ -4,7 +4,7 @@ import { diffManifests } from '../diff.js';
 import { formatBytes, plural, qualified } from '../format.js';
 import { href } from '../route.js';
 import { useApi } from '../use-api.js';
-import { Crumbs, Failure, Loading } from './common.js';
+import { Crumbs, Failure, Loading, useTitle } from './common.js';
 
 /** Two whole manifests are fetched; past this many entries the page would only be slow. */
 export const MAX_COMPARED_FILES = 50_000;
@@ -53,6 +53,7 @@ function Entries({ title, entries }: { title: string; entries: ManifestEntry[] }
 
 export function Compare({ from, to }: { from: string; to: string }) {
   const loaded = useApi(() => load(from, to), [from, to]);
+  useTitle(loaded.data ? `${qualified(loaded.data.a)} → v${loaded.data.b.index}` : 'Compare');
   if (loaded.error) return <Failure error={loaded.error} />;
   if (!loaded.data) return <Loading />;
   const { a, b, diff } = loaded.data;

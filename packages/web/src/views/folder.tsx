@@ -3,11 +3,12 @@ import { api } from '../api.js';
 import { formatTime, plural } from '../format.js';
 import { href } from '../route.js';
 import { usePages } from '../use-api.js';
-import { Crumbs, PageEnd } from './common.js';
+import { Crumbs, PageEnd, useTitle } from './common.js';
 
 type Row = { kind: 'folder'; folder: FolderInfo } | { kind: 'artifact'; artifact: CollectionInfo };
 
 export function Folder({ entity, path }: { entity: string; path: string }) {
+  useTitle(`/${[entity, path].filter(Boolean).join('/')}`);
   const list = usePages<Row>(
     async (cursor) => {
       const page = await api.get<FolderListing>('/folders', { entity, path, limit: 200, cursor });

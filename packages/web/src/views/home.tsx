@@ -3,9 +3,10 @@ import { api } from '../api.js';
 import { formatTime } from '../format.js';
 import { href } from '../route.js';
 import { usePages } from '../use-api.js';
-import { PageEnd } from './common.js';
+import { PageEnd, useTitle } from './common.js';
 
 export function Home() {
+  useTitle('Entities');
   const list = usePages<EntityInfo>((cursor) => api.get('/entities', { limit: 100, cursor }), []);
   return (
     <section>

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { formatTime } from '../format.js';
 import { href } from '../route.js';
 import { useApi, usePages } from '../use-api.js';
-import { Crumbs, Failure, Loading, PageEnd } from './common.js';
+import { Crumbs, Failure, Loading, PageEnd, useTitle } from './common.js';
 import { MetricCharts } from './metric-chart.js';
 
 function Artifacts({ title, graph }: { title: string; graph: LineageGraph }) {
@@ -79,6 +79,7 @@ export function Run({ id }: { id: string }) {
       ]),
     [id],
   );
+  useTitle(loaded.data ? `run ${loaded.data[0].name}` : undefined);
   if (loaded.error) return <Failure error={loaded.error} />;
   if (!loaded.data) return <Loading />;
   const [run, inputs, outputs] = loaded.data;

@@ -5,7 +5,7 @@ import { ApiError, api } from '../api.js';
 import { formatBytes, formatTime, qualified } from '../format.js';
 import { href } from '../route.js';
 import { useApi } from '../use-api.js';
-import { Chips, Crumbs, Failure, Loading } from './common.js';
+import { Chips, Crumbs, Failure, Loading, useTitle } from './common.js';
 import { CompareWith } from './compare.js';
 import { EditVersion } from './edit.js';
 import { Files } from './files.js';
@@ -73,6 +73,7 @@ export function Version({ id }: { id: string }) {
   const [current, setCurrent] = useState<VersionInfo | undefined>(undefined);
   const [editing, setEditing] = useState(false);
   const [deleteError, setDeleteError] = useState<string | undefined>(undefined);
+  useTitle(current ? qualified(current) : undefined);
   useEffect(() => {
     setCurrent(loaded.data);
     setEditing(false);
