@@ -18,6 +18,12 @@ export class ApiError extends Error {
   }
 }
 
+/** Anything a load threw, as an ApiError the page can show. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(0, 'INTERNAL', err instanceof Error ? err.message : String(err));
+}
+
 export function apiKey(): string | null {
   return localStorage.getItem(KEY_STORAGE);
 }

@@ -1,29 +1,26 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ApiError } from './api.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { toApiError, type ApiError } from './api.js';
 
 export interface Loaded<T> {
   data: T | undefined;
   error: ApiError | undefined;
-  reload: () => void;
 }
 
-/** Runs `load` when `deps` change (and on reload); the last answer wins. */
+/** Runs `load` when `deps` change; an answer for deps since replaced is dropped. */
 export function useApi<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: ApiError }>({});
-  const [tick, setTick] = useState(0);
+  const [state, setState] = useState<Loaded<T>>({ data: undefined, error: undefined });
   useEffect(() => {
     let live = true;
-    setState({});
+    setState({ data: undefined, error: undefined });
     load().then(
-      (data) => live && setState({ data }),
-      (error: ApiError) => live && setState({ error }),
+      (data) => live && setState({ data, error: undefined }),
+      (err: unknown) => live && setState({ data: undefined, error: toApiError(err) }),
     );
     return () => {
       live = false;
     };
-  }, [...deps, tick]);
-  const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data: state.data, error: state.error, reload };
+  }, deps);
+  return state;
 }
 
 export interface PageOf<T> {
@@ -62,9 +59,9 @@ export function usePages<T>(
         setError(undefined);
         setLoading(false);
       },
-      (err: ApiError) => {
+      (err: unknown) => {
         if (gen !== generation.current) return;
-        setError(err);
+        setError(toApiError(err));
         setLoading(false);
       },
     );
