@@ -68,6 +68,23 @@ export default tseslint.config(
     ]),
   },
   {
+    // Every command starts by loading the CLI: the server (~2 s to import: Fastify, Kysely,
+    // SQLite, the S3 client) and the UI's bundler load with import() inside `cairn server` only.
+    files: ['packages/cli/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['@cairn/server', '@cairn/web'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'import() it where it is used, so that other commands start fast',
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['packages/web/src/**/*.{ts,tsx}'],
     rules: restrict([
       {

@@ -190,11 +190,11 @@ test('cache packs: a killed writer’s leftovers go once old; packs are evicted 
 
 test('copyNewFile copies every byte into a new file and never over an existing one', async () => {
   const dir = await tempDir();
-  // Spans several chunks and ends mid-chunk, so both buffers and the short last read are used.
   const bytes = randomBytes((8 << 20) * 2 + 12345);
-  await writeFile(join(dir, 'src'), bytes);
+  await writeFile(join(dir, 'src'), bytes, { mode: 0o444 });
   await copyNewFile(join(dir, 'src'), join(dir, 'dest'), 0o600);
   assert.ok((await readFile(join(dir, 'dest'))).equals(bytes));
+  assert.equal((await stat(join(dir, 'dest'))).mode & 0o777, 0o600, 'the mode asked for');
   await copyNewFile(join(dir, 'src'), join(dir, 'empty-src-copy'), 0o600);
   await writeFile(join(dir, 'empty'), '');
   await copyNewFile(join(dir, 'empty'), join(dir, 'empty-copy'), 0o600);

@@ -1,4 +1,3 @@
-import { startServer } from '@cairn/server';
 import { CairnError } from '@cairn/core';
 import type { Command } from 'commander';
 import { action } from '../output.js';
@@ -64,7 +63,9 @@ export function serverCommand(program: Command): void {
             `--port must be an integer from 0 to 65535, got ${flags.port}`,
           );
         }
-        // Loaded here, not at the top: it brings the UI's bundler, which no other command needs.
+        // The server and the UI's bundler load here, not at the top: importing the server
+        // (Fastify, Kysely, SQLite, the S3 client) costs about 2 s that no other command needs.
+        const { startServer } = await import('@cairn/server');
         const uiDir =
           flags.ui === false ? undefined : await (await import('@cairn/web')).builtUiDir();
         const server = await startServer({
