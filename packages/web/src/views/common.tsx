@@ -109,3 +109,48 @@ export function PageEnd<T>({ list, label }: { list: Paged<T>; label: string }) {
     </button>
   );
 }
+
+/** A small titled list ("none" when empty): the lineage and run pages' runs and artifacts. */
+export function TitledList<T>({
+  title,
+  items,
+  keyOf,
+  item,
+  children,
+}: {
+  title: string;
+  items: readonly T[];
+  keyOf: (t: T) => string;
+  item: (t: T) => ComponentChildren;
+  children?: ComponentChildren;
+}) {
+  return (
+    <div>
+      <h3>{title}</h3>
+      {items.length === 0 ? (
+        <p class="muted">none</p>
+      ) : (
+        <ul>
+          {items.map((t) => (
+            <li key={keyOf(t)}>{item(t)}</li>
+          ))}
+        </ul>
+      )}
+      {children}
+    </div>
+  );
+}
+
+/** Label and value pairs, as a two-column grid. */
+export function DetailList({ rows }: { rows: readonly [string, ComponentChildren][] }) {
+  return (
+    <dl class="details">
+      {rows.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

@@ -3,52 +3,57 @@ import { api } from '../api.js';
 import { formatTime } from '../format.js';
 import { href } from '../route.js';
 import { useApi } from '../use-api.js';
-import { Failure, Loading } from './common.js';
+import { Failure, Loading, TitledList } from './common.js';
 import { LineagePicture } from './lineage-graph.js';
 
 function RunList({ title, runs }: { title: string; runs: RunInfo[] }) {
   return (
-    <div>
-      <h3>{title}</h3>
-      {runs.length === 0 ? (
-        <p class="muted">none</p>
-      ) : (
-        <ul class="runs">
-          {runs.map((r) => (
-            <li key={r.id}>
-              <a href={href({ view: 'run', id: r.id })}>{r.name}</a>{' '}
-              <span class="muted">{r.jobType ?? ''}</span> ·{' '}
-              <span class={`state ${r.state}`}>{r.state}</span> ·{' '}
-              <span title={r.createdAt}>{formatTime(r.createdAt)}</span>
-            </li>
-          ))}
-        </ul>
+    <TitledList
+      title={title}
+      items={runs}
+      keyOf={(r) => r.id}
+      item={(r) => (
+        <>
+          <a href={href({ view: 'run', id: r.id })}>{r.name}</a>{' '}
+          <span class="muted">{r.jobType ?? ''}</span> ·{' '}
+          <span class={`state ${r.state}`}>{r.state}</span> ·{' '}
+          <span title={r.createdAt}>{formatTime(r.createdAt)}</span>
+        </>
       )}
-    </div>
+    />
   );
 }
 
-function NodeList({ title, graph }: { title: string; graph: LineageGraph }) {
-  const nodes = graph.nodes.filter((n) => n.depth > 0 && n.kind === 'artifact');
+/** The artifacts of a graph (not its root), linked, with how far away each is. */
+export function ArtifactList({
+  title,
+  graph,
+  maxDepth = Infinity,
+}: {
+  title: string;
+  graph: LineageGraph;
+  maxDepth?: number;
+}) {
+  const nodes = graph.nodes.filter(
+    (n) => n.depth > 0 && n.depth <= maxDepth && n.kind === 'artifact',
+  );
   return (
-    <div>
-      <h3>{title}</h3>
-      {nodes.length === 0 ? (
-        <p class="muted">none</p>
-      ) : (
-        <ul class="lineage-nodes">
-          {nodes.map((n: LineageNode) => (
-            <li key={n.arn}>
-              <a href={href({ view: 'version', id: n.id })}>{n.label}</a>{' '}
-              <span class="muted">
-                {n.artifact?.type} · {n.depth} {n.depth === 1 ? 'step' : 'steps'} away
-              </span>
-            </li>
-          ))}
-        </ul>
+    <TitledList
+      title={title}
+      items={nodes}
+      keyOf={(n: LineageNode) => n.arn}
+      item={(n: LineageNode) => (
+        <>
+          <a href={href({ view: 'version', id: n.id })}>{n.label}</a>{' '}
+          <span class="muted">
+            {n.artifact?.type}
+            {maxDepth > 1 && ` · ${n.depth} ${n.depth === 1 ? 'step' : 'steps'} away`}
+          </span>
+        </>
       )}
+    >
       {graph.truncated && <p class="muted">Only the nearest {graph.limit} nodes are shown.</p>}
-    </div>
+    </TitledList>
   );
 }
 
@@ -76,8 +81,8 @@ export function Lineage({ versionId, reference }: { versionId: string; reference
       <div class="columns">
         <RunList title="Logged by" runs={producer.items} />
         <RunList title="Used by" runs={consumers.items} />
-        <NodeList title="Upstream artifacts" graph={up} />
-        <NodeList title="Downstream artifacts" graph={down} />
+        <ArtifactList title="Upstream artifacts" graph={up} />
+        <ArtifactList title="Downstream artifacts" graph={down} />
       </div>
     </section>
   );

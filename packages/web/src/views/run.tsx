@@ -1,31 +1,10 @@
 import type { LineageGraph, Page, RunHistoryRow, RunInfo } from '@cairn/core/wire';
 import { api } from '../api.js';
 import { formatTime } from '../format.js';
-import { href } from '../route.js';
 import { useApi, usePages } from '../use-api.js';
-import { Crumbs, Failure, Loading, PageEnd, useTitle } from './common.js';
+import { Crumbs, DetailList, Failure, Loading, PageEnd, useTitle } from './common.js';
+import { ArtifactList } from './lineage.js';
 import { MetricCharts } from './metric-chart.js';
-
-function Artifacts({ title, graph }: { title: string; graph: LineageGraph }) {
-  const nodes = graph.nodes.filter((n) => n.depth === 1 && n.kind === 'artifact');
-  return (
-    <div>
-      <h3>{title}</h3>
-      {nodes.length === 0 ? (
-        <p class="muted">none</p>
-      ) : (
-        <ul class="run-artifacts">
-          {nodes.map((n) => (
-            <li key={n.arn}>
-              <a href={href({ view: 'version', id: n.id })}>{n.label}</a>{' '}
-              <span class="muted">{n.artifact?.type}</span>
-            </li>
-          ))}
-        </ul>
-      )}
-    </div>
-  );
-}
 
 /** The run's `run.log` rows: one column per key seen in the rows loaded so far. */
 function History({ runId }: { runId: string }) {
@@ -99,14 +78,7 @@ export function Run({ id }: { id: string }) {
       <h1>
         {run.name} <span class={`state ${run.state}`}>{run.state}</span>
       </h1>
-      <dl class="details">
-        {rows.map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
+      <DetailList rows={rows} />
       <h2>Config</h2>
       {Object.keys(run.config).length === 0 ? (
         <p class="muted">none</p>
@@ -116,8 +88,8 @@ export function Run({ id }: { id: string }) {
       <section class="run-io">
         <h2>Artifacts</h2>
         <div class="columns">
-          <Artifacts title="Used (inputs)" graph={inputs} />
-          <Artifacts title="Logged (outputs)" graph={outputs} />
+          <ArtifactList title="Used (inputs)" graph={inputs} maxDepth={1} />
+          <ArtifactList title="Logged (outputs)" graph={outputs} maxDepth={1} />
         </div>
       </section>
       <History runId={run.id} />

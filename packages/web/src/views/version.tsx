@@ -5,7 +5,7 @@ import { ApiError, api } from '../api.js';
 import { formatBytes, formatTime, qualified } from '../format.js';
 import { href } from '../route.js';
 import { useApi } from '../use-api.js';
-import { Chips, Crumbs, Failure, Loading, useTitle } from './common.js';
+import { Chips, Crumbs, DetailList, Failure, Loading, useTitle } from './common.js';
 import { CompareWith } from './compare.js';
 import { EditVersion } from './edit.js';
 import { Files } from './files.js';
@@ -36,16 +36,7 @@ function Details({ v }: { v: VersionInfo }) {
       </a>,
     ]);
   }
-  return (
-    <dl class="details">
-      {rows.map(([k, val]) => (
-        <div key={k}>
-          <dt>{k}</dt>
-          <dd>{val}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <DetailList rows={rows} />;
 }
 
 /** The registry collections this version is linked into. */
