@@ -21,7 +21,7 @@ import {
 import type { FolderRow } from '../store/meta/folder-queries.js';
 import type { CollectionRecord, MetaStore } from '../store/meta/meta-store.js';
 import { REGISTRY_ENTITY } from './registry-service.js';
-import { collectionInfo, decodeCursor, encodeCursor } from './version-info.js';
+import { collectionInfo, decodeCursor, encodeCursor, keysetPage } from './version-info.js';
 import { MAX_PAGE, badCursor, pageLimit } from './version-service.js';
 
 /** Where a recursive delete parks projects that still hold (deleted) versions. */
@@ -98,9 +98,7 @@ export class FolderService {
       limit: n + 1,
       ...(after !== undefined ? { afterName: after } : {}),
     });
-    const items = rows.slice(0, n);
-    const last = rows.length > n ? items[items.length - 1] : undefined;
-    return { items, ...(last ? { nextCursor: encodeCursor(last.name) } : {}) };
+    return keysetPage(rows.slice(0, n), rows.length > n, (e) => e.name);
   }
 
   async create(body: FolderCreate): Promise<FolderInfo> {

@@ -8,7 +8,7 @@ import {
   type RunLogResult,
 } from '@cairn/core';
 import type { LineageStore } from '../store/meta/lineage-store.js';
-import { decodeCursor, encodeCursor } from './version-info.js';
+import { decodeCursor, keysetPage } from './version-info.js';
 import type { RunService } from './run-service.js';
 
 const DEFAULT_LIMIT = 1000;
@@ -72,8 +72,6 @@ export class RunHistoryService {
       throw new ValidationError('cursor is not one this server handed out', { rule: 'cursor' });
     }
     const rows = await this.store.history(runId, after, n + 1);
-    const items = rows.slice(0, n);
-    const last = items[items.length - 1];
-    return rows.length > n && last ? { items, nextCursor: encodeCursor(last.step) } : { items };
+    return keysetPage(rows.slice(0, n), rows.length > n, (r) => r.step);
   }
 }

@@ -1,4 +1,4 @@
-import type { CollectionInfo, LinkSource, ManifestEntry, VersionInfo } from '@cairn/core';
+import type { CollectionInfo, LinkSource, ManifestEntry, Page, VersionInfo } from '@cairn/core';
 import type {
   CollectionRecord,
   EntryRecord,
@@ -96,6 +96,19 @@ export function entryOut(e: EntryRecord): ManifestEntry {
     ...(e.birthArtifactId !== null ? { birthArtifactId: e.birthArtifactId } : {}),
     ...(e.extra !== null ? { extra: e.extra } : {}),
   };
+}
+
+/**
+ * A keyset page: `items` are the first `n` of rows fetched with limit `n + 1`, and `more` says
+ * whether the extra row came; the cursor then names the last item's key.
+ */
+export function keysetPage<T>(
+  items: T[],
+  more: boolean,
+  key: (last: T) => string | number,
+): Page<T> {
+  const last = items[items.length - 1];
+  return more && last !== undefined ? { items, nextCursor: encodeCursor(key(last)) } : { items };
 }
 
 export function encodeCursor(value: string | number): string {

@@ -26,8 +26,8 @@ import { ManifestMemo } from './manifest-memo.js';
 import {
   collectionInfo,
   decodeCursor,
-  encodeCursor,
   entryOut,
+  keysetPage,
   ttlOf,
   versionInfo,
 } from './version-info.js';
@@ -143,8 +143,7 @@ export class VersionService {
       }
     }
     const items = await Promise.all(rows.slice(0, n).map((v) => versionInfo(this.meta, v, c)));
-    const last = rows.length > n ? items[items.length - 1] : undefined;
-    return { items, ...(last ? { nextCursor: encodeCursor(last.index) } : {}) };
+    return keysetPage(items, rows.length > n, (v) => v.index);
   }
 
   async collections(
@@ -168,8 +167,7 @@ export class VersionService {
       ...(after !== undefined ? { afterName: after } : {}),
     });
     const items = rows.slice(0, n).map((r) => collectionInfo(r, r.versionCount));
-    const last = rows.length > n ? items[items.length - 1] : undefined;
-    return { items, ...(last ? { nextCursor: encodeCursor(last.name) } : {}) };
+    return keysetPage(items, rows.length > n, (c) => c.name);
   }
 
   async update(id: string, body: VersionUpdate): Promise<VersionInfo> {
@@ -308,9 +306,7 @@ export class VersionService {
       limit: n + 1,
       ...(after !== undefined ? { afterPath: after } : {}),
     });
-    const items = rows.slice(0, n).map(entryOut);
-    const last = rows.length > n ? items[items.length - 1] : undefined;
-    return { items, ...(last ? { nextCursor: encodeCursor(last.path) } : {}) };
+    return keysetPage(rows.slice(0, n).map(entryOut), rows.length > n, (e) => e.path);
   }
 
   async entry(id: string, path: string): Promise<ManifestEntry> {
