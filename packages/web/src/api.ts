@@ -85,6 +85,7 @@ async function call<T>(method: string, path: string, query: Query, body?: unknow
 
 export const api = {
   get: <T>(path: string, query: Query = {}): Promise<T> => call<T>('GET', path, query),
+  post: <T>(path: string, body: unknown): Promise<T> => call<T>('POST', path, {}, body),
   patch: <T>(path: string, body: unknown): Promise<T> => call<T>('PATCH', path, {}, body),
   delete: <T>(path: string, query: Query = {}): Promise<T> => call<T>('DELETE', path, query),
   /** A file's bytes with the key attached (a plain link cannot send the header). */

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { KEY_CHANGED, apiKey, setApiKey } from './api.js';
 import { href, parseHash, type Route } from './route.js';
 import { Artifact } from './views/artifact.js';
+import { TextForm } from './views/common.js';
 import { Folder } from './views/folder.js';
 import { Home } from './views/home.js';
 import { Compare } from './views/compare.js';
@@ -20,26 +21,18 @@ function useRoute(): Route {
 
 /** `entity/project/name:alias` (or a version id) typed into the header. */
 function GoTo() {
-  const [ref, setRef] = useState('');
   return (
-    <form
+    <TextForm
       class="goto"
       role="search"
-      onSubmit={(e) => {
-        e.preventDefault();
-        const r = ref.trim();
-        if (r) location.hash = href({ view: 'ref', ref: r });
+      name="ref"
+      label="artifact reference"
+      placeholder="entity/project/name:alias"
+      button="Go"
+      submit={(ref) => {
+        location.hash = href({ view: 'ref', ref });
       }}
-    >
-      <input
-        name="ref"
-        aria-label="artifact reference"
-        placeholder="entity/project/name:alias"
-        value={ref}
-        onInput={(e) => setRef(e.currentTarget.value)}
-      />
-      <button type="submit">Go</button>
-    </form>
+    />
   );
 }
 

@@ -327,6 +327,56 @@ describe('web UI', { skip }, () => {
     }
   });
 
+  test('makes, moves and deletes folders; a folder with artifacts goes only after a second yes', async () => {
+    const page = await newPage();
+    const asked: string[] = [];
+    page.on('dialog', (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
+    await page.goto(`${env.server.url}/#/folder/tester`);
+    const newFolder = page.getByRole('textbox', { name: 'new folder name' });
+    await newFolder.fill('bad name!');
+    await page.getByRole('button', { name: 'Create folder' }).click();
+    assert.match(await page.locator('.folder-actions .error').innerText(), /^VALIDATION: /);
+
+    await newFolder.fill('team');
+    await page.getByRole('button', { name: 'Create folder' }).click();
+    await page.getByRole('link', { name: 'team/' }).click();
+    await page.getByRole('textbox', { name: 'new folder name' }).fill('exp');
+    await page.getByRole('button', { name: 'Create folder' }).click();
+    await page.getByRole('link', { name: 'exp/' }).click();
+    await page.getByRole('textbox', { name: 'move or rename to' }).fill('team/exp2');
+    await page.getByRole('button', { name: 'Move' }).click();
+    await page.locator('h1', { hasText: '/tester/team/exp2' }).waitFor();
+    assert.ok(page.url().endsWith('#/folder/tester/team/exp2'), page.url());
+
+    // Empty: one confirmation, then the parent folder, which no longer lists it.
+    await page.getByRole('button', { name: 'Delete folder' }).click();
+    await page.locator('h1', { hasText: /^\/tester\/team$/ }).waitFor();
+    await page.getByText('This folder is empty.').waitFor();
+    assert.deepEqual(asked, ['Delete folder /tester/team/exp2?']);
+
+    // Not empty: the server refuses, the page asks again, and the recursive delete takes it all.
+    const cacheDir = await tempDir('cairn-web-cache-');
+    dirs.push(cacheDir);
+    const kept = new Cairn({
+      url: env.server.url,
+      entity: 'tester',
+      project: 'team/full',
+      cacheDir,
+    });
+    await (await draft('inside', { 'i.txt': 'i' })).save({ client: kept });
+    await page.goto(`${env.server.url}/#/folder/tester/team/full`);
+    await page.getByRole('link', { name: 'inside' }).waitFor();
+    await page.getByRole('button', { name: 'Delete folder' }).click();
+    await page.getByText('This folder is empty.').waitFor();
+    assert.equal(asked.length, 3);
+    assert.match(asked[2] as string, /\n\nDelete \/tester\/team\/full with everything in it\?$/);
+    await assert.rejects(kept.artifact('inside:latest'), { code: 'NOT_FOUND' });
+    await closePage(page);
+  });
+
   test('deletes a version after asking, releasing its aliases', async () => {
     const doomed = await (
       await draft('doomed', { 'x.txt': 'x' })

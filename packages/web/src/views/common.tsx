@@ -154,3 +154,49 @@ export function DetailList({ rows }: { rows: readonly [string, ComponentChildren
     </dl>
   );
 }
+
+/**
+ * One text field and its button. `submit` gets the trimmed text (never empty); the field is
+ * cleared when it resolves to true.
+ */
+export function TextForm({
+  name,
+  label,
+  button,
+  submit,
+  initial = '',
+  placeholder,
+  class: className,
+  role,
+}: {
+  name: string;
+  label: string;
+  button: string;
+  submit: (text: string) => boolean | void | Promise<boolean | void>;
+  initial?: string;
+  placeholder?: string;
+  class?: string;
+  role?: 'search';
+}) {
+  const [text, setText] = useState(initial);
+  return (
+    <form
+      class={className}
+      role={role}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const t = text.trim();
+        if (t && (await submit(t)) === true) setText('');
+      }}
+    >
+      <input
+        name={name}
+        aria-label={label}
+        placeholder={placeholder}
+        value={text}
+        onInput={(e) => setText(e.currentTarget.value)}
+      />{' '}
+      <button type="submit">{button}</button>
+    </form>
+  );
+}

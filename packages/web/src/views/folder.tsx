@@ -1,13 +1,17 @@
 import type { CollectionInfo, FolderInfo, FolderListing } from '@cairn/core/wire';
+import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { formatTime, plural } from '../format.js';
 import { href } from '../route.js';
 import { usePages } from '../use-api.js';
 import { Crumbs, PageEnd, useTitle } from './common.js';
+import { FolderActions } from './folder-actions.js';
 
 type Row = { kind: 'folder'; folder: FolderInfo } | { kind: 'artifact'; artifact: CollectionInfo };
 
 export function Folder({ entity, path }: { entity: string; path: string }) {
+  // Bumped after a change made here, so that the listing is read again.
+  const [revision, setRevision] = useState(0);
   useTitle(`/${[entity, path].filter(Boolean).join('/')}`);
   const list = usePages<Row>(
     async (cursor) => {
@@ -20,13 +24,14 @@ export function Folder({ entity, path }: { entity: string; path: string }) {
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       };
     },
-    [entity, path],
+    [entity, path, revision],
   );
   const empty = !list.loading && !list.error && list.items.length === 0;
   return (
     <section>
       <Crumbs entity={entity} path={path} />
       <h1>/{[entity, path].filter(Boolean).join('/')}</h1>
+      <FolderActions entity={entity} path={path} changed={() => setRevision((n) => n + 1)} />
       {empty ? (
         <p class="empty">This folder is empty.</p>
       ) : (
