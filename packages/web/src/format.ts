@@ -25,6 +25,11 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** A version's aliases but its own `vN`, which every version has and says nothing. */
+export function namedAliases(v: Pick<VersionInfo, 'aliases' | 'index'>): string[] {
+  return v.aliases.filter((a) => a !== `v${v.index}`);
+}
+
 /** `entity/project/name:vN` */
 export function qualified(
   v: Pick<VersionInfo, 'entity' | 'project' | 'collection' | 'index'>,

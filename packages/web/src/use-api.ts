@@ -33,6 +33,8 @@ export interface Paged<T> {
   error: ApiError | undefined;
   loading: boolean;
   hasMore: boolean;
+  /** Loaded without error, and nothing in it. */
+  empty: boolean;
   more: () => void;
 }
 
@@ -77,6 +79,7 @@ export function usePages<T>(
     error,
     loading,
     hasMore: cursor !== undefined,
+    empty: !loading && error === undefined && items.length === 0,
     more: () => fetchPage(cursor, false),
   };
 }

@@ -1,6 +1,6 @@
 import type { Page, VersionInfo } from '@cairn/core/wire';
 import { api } from '../api.js';
-import { formatBytes, formatTime } from '../format.js';
+import { formatBytes, formatTime, namedAliases } from '../format.js';
 import { href } from '../route.js';
 import { usePages } from '../use-api.js';
 import { Chips, Crumbs, PageEnd, useTitle } from './common.js';
@@ -34,7 +34,7 @@ export function Artifact({
       <h1>
         {name} {type && <span class="type">{type}</span>}
       </h1>
-      {!list.loading && !list.error && list.items.length === 0 ? (
+      {list.empty ? (
         <p class="empty">No live versions.</p>
       ) : (
         <table class="listing versions">
@@ -56,7 +56,7 @@ export function Artifact({
                   <a href={href({ view: 'version', id: v.id })}>v{v.index}</a>
                 </td>
                 <td>
-                  <Chips values={v.aliases.filter((a) => a !== `v${v.index}`)} kind="alias" />
+                  <Chips values={namedAliases(v)} kind="alias" />
                 </td>
                 <td>
                   <Chips values={v.tags} kind="tag" />

@@ -1,7 +1,7 @@
 import type { ManifestBody, ManifestEntry, VersionInfo } from '@cairn/core/wire';
 import { ApiError, api } from '../api.js';
 import { diffManifests } from '../diff.js';
-import { formatBytes, plural, qualified } from '../format.js';
+import { formatBytes, namedAliases, plural, qualified } from '../format.js';
 import { href } from '../route.js';
 import { useApi } from '../use-api.js';
 import { Crumbs, Failure, Loading, useTitle } from './common.js';
@@ -122,7 +122,7 @@ export function CompareWith({ version }: { version: VersionInfo }) {
         {items.map((v) => (
           <option key={v.id} value={v.id}>
             v{v.index}
-            {v.aliases.filter((x) => x !== `v${v.index}`).map((x) => ` ${x}`)}
+            {namedAliases(v).map((x) => ` ${x}`)}
           </option>
         ))}
       </select>

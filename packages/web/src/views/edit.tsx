@@ -1,10 +1,11 @@
 import type { VersionInfo, VersionUpdate } from '@cairn/core/wire';
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
+import { namedAliases } from '../format.js';
 
 /** `latest` and `vN` are the server's; the form edits only the aliases a user gave. */
 export function userAliases(v: VersionInfo): string[] {
-  return v.aliases.filter((a) => a !== 'latest' && a !== `v${v.index}`);
+  return namedAliases(v).filter((a) => a !== 'latest');
 }
 
 function list(text: string): string[] {

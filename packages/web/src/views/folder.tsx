@@ -26,13 +26,12 @@ export function Folder({ entity, path }: { entity: string; path: string }) {
     },
     [entity, path, revision],
   );
-  const empty = !list.loading && !list.error && list.items.length === 0;
   return (
     <section>
       <Crumbs entity={entity} path={path} />
       <h1>/{[entity, path].filter(Boolean).join('/')}</h1>
       <FolderActions entity={entity} path={path} changed={() => setRevision((n) => n + 1)} />
-      {empty ? (
+      {list.empty ? (
         <p class="empty">This folder is empty.</p>
       ) : (
         <table class="listing">

@@ -11,7 +11,7 @@ export function Home() {
   return (
     <section>
       <h1>Entities</h1>
-      {!list.loading && !list.error && list.items.length === 0 ? (
+      {list.empty ? (
         <div class="empty">
           <p>Nothing is logged yet. Log a directory from a shell:</p>
           <pre>cairn artifact put ./data --name my-project/my-dataset --type dataset</pre>

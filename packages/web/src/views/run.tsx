@@ -16,7 +16,7 @@ function History({ runId }: { runId: string }) {
   return (
     <section class="history">
       <h2>History</h2>
-      {!list.loading && !list.error && list.items.length === 0 ? (
+      {list.empty ? (
         <p class="muted">Nothing logged with run.log.</p>
       ) : (
         <>

@@ -2,7 +2,7 @@ import type { VersionInfo } from '@cairn/core/wire';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
-import { formatBytes, formatTime, qualified } from '../format.js';
+import { formatBytes, formatTime, namedAliases, qualified } from '../format.js';
 import { href } from '../route.js';
 import { useApi } from '../use-api.js';
 import { Chips, Crumbs, DetailList, Failure, Loading, useTitle } from './common.js';
@@ -51,7 +51,7 @@ function RegistryLinks({ id }: { id: string }) {
         {items.map((l) => (
           <li key={l.id}>
             <a href={href({ view: 'version', id: l.id })}>{qualified(l)}</a>{' '}
-            <Chips values={l.aliases.filter((a) => a !== `v${l.index}`)} kind="alias" />
+            <Chips values={namedAliases(l)} kind="alias" />
           </li>
         ))}
       </ul>
@@ -80,7 +80,7 @@ export function Version({ id }: { id: string }) {
     name: v.collection,
   });
   const remove = async (): Promise<void> => {
-    const aliases = v.aliases.filter((a) => a !== `v${v.index}`);
+    const aliases = namedAliases(v);
     const also = aliases.length > 0 ? ` Its aliases (${aliases.join(', ')}) are released.` : '';
     if (!confirm(`Delete ${qualified(v)}?${also}`)) return;
     try {
