@@ -135,6 +135,15 @@ export interface BlobInfo {
   size: number;
 }
 
+/**
+ * `POST /blobs/local`: where blobs lie as whole files of the server's machine, for a client on
+ * that machine to copy instead of download. Only a filesystem store answers, only to a peer on
+ * loopback, and only for blobs stored alone (a small packed blob is fetched in batches anyway).
+ */
+export interface LocalBlobFiles {
+  items: { sha256: string; size: number; path: string }[];
+}
+
 export interface UploadStart {
   entity: string;
   project: string;

@@ -16,6 +16,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CairnError, GatheredWrites } from '@cairn/core';
 import { CachePacks, checkSha256 } from './cache-packs.js';
 import type { CachePackWriter, WantedSmall } from './cache-packs.js';
+import { copyVerified } from './local-copy.js';
+import type { CopyTarget } from './local-copy.js';
 
 export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 ** 3;
 /** Use times (mtimes) of cached blobs are refreshed only when older than this. */
@@ -124,6 +126,22 @@ export class BlobCache {
     const final = this.pathOf(sha256);
     await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
     return new BlobWriter(final, sha256, 0o444, also);
+  }
+
+  /**
+   * Caches a blob from a file of this machine (a co-located server's object) by kernel copies,
+   * SHA-256 checked; with `also`, a download's destination is copied beside it. Returns the
+   * cached file.
+   */
+  async copyIn(sha256: string, src: string, size: number, also?: AlsoWrite): Promise<string> {
+    const final = this.pathOf(sha256);
+    await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
+    const tmp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
+    await copyVerified(src, sha256, size, [
+      { tmp, path: final, mode: 0o444 },
+      ...(also ? [also] : []),
+    ]);
+    return final;
   }
 
   /** Stores a small blob held in memory (SHA-256 checked), read-only. */
@@ -267,12 +285,7 @@ export async function putBlobBytes(
 }
 
 /** A second file a blob is written to while it arrives: a download's destination. */
-export interface AlsoWrite {
-  /** Temp name the bytes go to first (beside `path`). */
-  tmp: string;
-  path: string;
-  mode: number;
-}
+export type AlsoWrite = CopyTarget;
 
 /** One temp file written from arriving chunks, gathered into large writes (GatheredWrites). */
 class TempFile {

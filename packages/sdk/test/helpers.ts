@@ -7,6 +7,7 @@ import { tempDir } from './fs-helpers.js';
 
 export * from './fs-helpers.js';
 export { listenLocal, passThroughProxy } from './net-helpers.js';
+export type { ProxyHooks } from './net-helpers.js';
 export { blobsOnS3 } from '../../server/test/backends.js';
 
 export interface TestEnv {

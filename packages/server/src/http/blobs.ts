@@ -2,9 +2,21 @@ import { Type } from '@sinclair/typebox';
 import { FRAMES_CONTENT_TYPE, isSha256Hex, ValidationError } from '@cairn/core';
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
+import { isLoopback } from '../options.js';
 import { BlobInfo, errors } from './schemas.js';
 import type { Services } from './services.js';
 import { sendBlob } from './download.js';
+
+/** At most this many hashes per `POST /blobs/local` (large blobs: a download asks for a few). */
+const LOCAL_MAX_HASHES = 1000;
+
+/**
+ * Whether a request came from this machine: only there does a path of the server's name the
+ * same file (an IPv4 peer of a dual-stack socket reads `::ffff:127.0.0.1`).
+ */
+function fromThisMachine(address: string | undefined): boolean {
+  return address !== undefined && isLoopback(address.replace(/^::ffff:/, ''));
+}
 
 const Sha = Type.Object({ sha256: Type.String() });
 const Hashes = Type.Object({ sha256: Type.Array(Type.String()) });
@@ -97,6 +109,30 @@ export function blobRoutes(app: FastifyInstance, s: Services): void {
       },
     },
     async (req) => ({ missing: await s.blobs.missing(req.body.sha256) }),
+  );
+
+  app.post<{ Body: { sha256: string[] } }>(
+    '/blobs/local',
+    {
+      schema: {
+        summary:
+          'Where blobs stored alone lie as files of the server: for a client on the same machine to copy (answered to loopback peers only; empty for stores that are not a local folder)',
+        body: Type.Object({ sha256: Type.Array(Type.String(), { maxItems: LOCAL_MAX_HASHES }) }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({ sha256: Type.String(), size: Type.Integer(), path: Type.String() }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const hashes = req.body.sha256.map(checkSha);
+      if (!fromThisMachine(req.socket.remoteAddress)) return { items: [] };
+      return { items: await s.blobs.localFiles(hashes) };
+    },
   );
 
   app.post<{ Body: { sha256: string[] } }>(

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { CollectionInfo, errors, page } from './schemas.js';
+import { Nullable, CollectionInfo, errors, page } from './schemas.js';
 import type { Services } from './services.js';
 
 const Query = Type.Object({
@@ -40,7 +40,7 @@ export function projectRoutes(app: FastifyInstance, s: Services): void {
   const Body = Type.Object({
     entity: Type.String(),
     project: Type.String(),
-    ttlMs: Type.Union([Type.Integer(), Type.Null()]),
+    ttlMs: Nullable(Type.Integer()),
   });
   app.put<{ Body: { entity: string; project: string; ttlMs: number | null } }>(
     '/projects/ttl',

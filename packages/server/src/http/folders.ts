@@ -2,14 +2,14 @@ import { Type } from '@sinclair/typebox';
 import type { FolderCreate, FolderMove, PlacedCommitRequest } from '@cairn/core';
 import type { FastifyInstance } from 'fastify';
 import type { FolderService } from '../service/folder-service.js';
-import { CollectionInfo, CommitRequest, VersionInfo, errors, page } from './schemas.js';
+import { Nullable, CollectionInfo, CommitRequest, VersionInfo, errors, page } from './schemas.js';
 import type { Services } from './services.js';
 
 const FolderInfo = Type.Object({
   entity: Type.String(),
   path: Type.String(),
   fullPath: Type.String(),
-  createdAt: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Nullable(Type.String()),
 });
 
 const Where = Type.Object({

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { Nullable } from './schemas.js';
 
 /** Route schemas of runs and lineage (shapes only; rules live in the services). */
 export const RunInfo = Type.Object({
@@ -7,21 +8,21 @@ export const RunInfo = Type.Object({
   entity: Type.String(),
   project: Type.String(),
   name: Type.String(),
-  jobType: Type.Union([Type.String(), Type.Null()]),
+  jobType: Nullable(Type.String()),
   config: Type.Record(Type.String(), Type.Unknown()),
   state: Type.String(),
-  exitCode: Type.Union([Type.Integer(), Type.Null()]),
+  exitCode: Nullable(Type.Integer()),
   step: Type.Integer(),
   heartbeatAt: Type.String(),
   createdAt: Type.String(),
-  finishedAt: Type.Union([Type.String(), Type.Null()]),
+  finishedAt: Nullable(Type.String()),
 });
 
 export const RunCreate = Type.Object({
   entity: Type.String(),
   project: Type.String(),
-  name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  jobType: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  name: Type.Optional(Nullable(Type.String())),
+  jobType: Type.Optional(Nullable(Type.String())),
   config: Type.Optional(Type.Unknown()),
 });
 

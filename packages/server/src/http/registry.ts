@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { LinkRequest, RegistryCollectionCreate } from '@cairn/core';
 import type { FastifyInstance } from 'fastify';
 import type { RegistryService } from '../service/registry-service.js';
-import { CollectionInfo, VersionInfo, errors } from './schemas.js';
+import { Nullable, CollectionInfo, VersionInfo, errors } from './schemas.js';
 
 export function registryRoutes(app: FastifyInstance, registry: RegistryService): void {
   app.post<{ Body: RegistryCollectionCreate }>(
@@ -14,7 +14,7 @@ export function registryRoutes(app: FastifyInstance, registry: RegistryService):
           registry: Type.String(),
           name: Type.String(),
           type: Type.String(),
-          description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+          description: Type.Optional(Nullable(Type.String())),
         }),
         response: { 200: CollectionInfo, ...errors },
       },

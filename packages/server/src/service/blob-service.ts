@@ -102,6 +102,13 @@ interface SealedPack {
  * they stream into a new object, the object is made durable, and only then do index rows point
  * at it. A request carrying any bytes that do not match their declared SHA-256 indexes nothing.
  */
+/** A blob's bytes as one whole file on the server's machine. */
+export interface LocalBlobFile {
+  sha256: string;
+  size: number;
+  path: string;
+}
+
 export class BlobService {
   constructor(
     private readonly meta: MetaStore,
@@ -127,6 +134,26 @@ export class BlobService {
   async describe(sha256s: string[]): Promise<BlobInfo[]> {
     checkShas(sha256s);
     return (await this.meta.findBlobs([...new Set(sha256s)])).map(info);
+  }
+
+  /**
+   * Where blobs stored alone lie as whole files of this machine (a filesystem store): a blob
+   * with an object of its own, or a pack of one that holds exactly its bytes (large blobs sent
+   * without a hash). Packed small blobs, unknown hashes and stores of other kinds are left out.
+   */
+  async localFiles(sha256s: string[]): Promise<LocalBlobFile[]> {
+    checkShas(sha256s);
+    const localPath = this.store.localPath?.bind(this.store);
+    if (!localPath) return [];
+    const out: LocalBlobFile[] = [];
+    for (const b of await this.meta.findBlobs(sha256s)) {
+      const key = objectKey(b);
+      if (b.packId !== null && (b.offset !== 0 || (await this.store.head(key)) !== b.size)) {
+        continue;
+      }
+      out.push({ sha256: b.sha256, size: b.size, path: localPath(key) });
+    }
+    return out;
   }
 
   async missing(sha256s: string[]): Promise<string[]> {

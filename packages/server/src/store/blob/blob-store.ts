@@ -41,6 +41,12 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   list(prefix: string): AsyncIterable<string>;
   close(): Promise<void>;
+  /**
+   * The absolute path of the object as a file of this machine, for a store that keeps objects
+   * as files: a client on the same machine may copy it (in the kernel) instead of receiving its
+   * bytes over a socket. Absent for stores that do not.
+   */
+  localPath?(key: string): string;
 }
 
 /**

@@ -122,6 +122,10 @@ export class FsBlobStore implements BlobStore {
     return join(this.objects, ...key.split('/'));
   }
 
+  localPath(key: string): string {
+    return this.pathOf(key);
+  }
+
   async put(key: string, source: AsyncIterable<Uint8Array>): Promise<number> {
     const writer = await this.createWriter(key);
     try {

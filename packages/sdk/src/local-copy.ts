@@ -1,0 +1,86 @@
+import { rename, rm, stat } from 'node:fs/promises';
+import { CairnError } from '@cairn/core';
+import type { LocalBlobFiles } from '@cairn/core';
+import { copyNewFile } from './file-copy.js';
+import { hashFile } from './hashing.js';
+import type { HttpClient } from './http.js';
+import { isLoopbackUrl } from './streamed-upload.js';
+
+/** A file a verified copy goes to: written under `tmp`, renamed to `path` once checked. */
+export interface CopyTarget {
+  tmp: string;
+  path: string;
+  mode: number;
+}
+
+const MAX_HASHES_PER_REQUEST = 1000;
+
+/**
+ * Where a server on this machine keeps these blobs as files (`POST /blobs/local`), by SHA-256.
+ * Over a socket, a large blob costs its receiving, hashing and writing in JavaScript; from a file
+ * of the same machine it is a copy inside the kernel. Empty for a server elsewhere, a store that
+ * is not a local folder, a server without the route, or with CAIRN_LOCAL_COPY=0.
+ */
+export async function localBlobFiles(
+  http: HttpClient,
+  blobs: readonly { sha256: string; size: number }[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (blobs.length === 0 || process.env['CAIRN_LOCAL_COPY'] === '0') return out;
+  if (!isLoopbackUrl(http.baseUrl)) return out;
+  const sizes = new Map(blobs.map((b) => [b.sha256, b.size]));
+  const hashes = [...sizes.keys()];
+  for (let i = 0; i < hashes.length; i += MAX_HASHES_PER_REQUEST) {
+    const sha256 = hashes.slice(i, i + MAX_HASHES_PER_REQUEST);
+    let answer: LocalBlobFiles;
+    try {
+      answer = await http.json<LocalBlobFiles>('POST', '/blobs/local', { json: { sha256 } });
+    } catch {
+      return out; // an older server: everything comes over the socket, as before
+    }
+    for (const f of answer.items) {
+      if (sizes.get(f.sha256) === f.size && f.path.startsWith('/')) out.set(f.sha256, f.path);
+    }
+  }
+  return out;
+}
+
+/**
+ * Copies a blob from a file of this machine to every target in the kernel (a reflink where the
+ * filesystem shares blocks), while the source is read through SHA-256 here, beside the copies.
+ * The targets are renamed into place only when that hash and every copy's size are the blob's,
+ * so a wrong path can never place other bytes. The source is one of the server's objects, which
+ * never change once written: the bytes hashed are the bytes copied.
+ */
+export async function copyVerified(
+  src: string,
+  sha256: string,
+  size: number,
+  targets: readonly CopyTarget[],
+): Promise<void> {
+  try {
+    const [hashes] = await Promise.all([
+      hashFile(src, size, { md5: false }),
+      ...targets.map((t) => copyNewFile(src, t.tmp, t.mode)),
+    ]);
+    if (hashes.sha256 !== sha256 || hashes.size !== size) {
+      throw new CairnError(
+        'DIGEST_MISMATCH',
+        `${src} holds ${hashes.size} bytes with SHA-256 ${hashes.sha256}, not blob ${sha256}`,
+        { sha256 },
+      );
+    }
+    for (const t of targets) {
+      const copied = (await stat(t.tmp)).size;
+      if (copied !== size) {
+        throw new CairnError('DIGEST_MISMATCH', `copy of ${src} has ${copied} of ${size} bytes`, {
+          sha256,
+        });
+      }
+    }
+    for (const t of targets) await rename(t.tmp, t.path);
+  } catch (err) {
+    await Promise.all(targets.map((t) => rm(t.tmp, { force: true })));
+    throw err;
+  }
+}
