@@ -108,8 +108,17 @@ test('bytes the server already has are kept once; a client without the stat cach
   assert.equal(same.version, 'v0');
 });
 
+/** The socket path, for a test about it: a server on this machine would be given the file. */
+function overSocket(t: { after(fn: () => void): void }): void {
+  process.env['CAIRN_LOCAL_COPY'] = '0';
+  t.after(() => {
+    delete process.env['CAIRN_LOCAL_COPY'];
+  });
+}
+
 test('a file that changes while it is sent fails the log naming it; no version', async (t) => {
   if (direct()) return;
+  overSocket(t);
   const dir = await env.dir();
   const path = join(dir, 'growing.bin');
   await writeFile(path, randomBytes(8 << 20));
@@ -142,6 +151,7 @@ test('a file that changes while it is sent fails the log naming it; no version',
 
 test('sent to a server elsewhere, bytes changed on the way fail the log; over loopback they are not hashed twice', async (t) => {
   if (direct()) return;
+  overSocket(t);
   const big = await largeFile(await env.dir(), 'tampered.bin');
   // A proxy that flips one byte of every POST /blobs body: what a faulty network path would do.
   const proxy = await passThroughProxy(env.url, {
@@ -167,6 +177,44 @@ test('sent to a server elsewhere, bytes changed on the way fail the log; over lo
   assert.notEqual(trusted.sha256, big.hashes.sha256);
   const honest = await new StreamedLarge(new HttpClient(env.url)).hash(item);
   assert.deepEqual(honest, big.hashes);
+});
+
+test('to a server on this machine a large file goes by file copy; one changed before the server hashed it fails the log', async (t) => {
+  if (blobsOnS3()) return;
+  const routes: string[] = [];
+  const race: { file?: string } = {};
+  const proxy = await passThroughProxy(env.url, {
+    onRequest: (route) => {
+      routes.push(route);
+      // After the copy, before the server reads it back: the stat after no longer matches.
+      if (race.file && route.endsWith('/finish')) appendFileSync(race.file, 'more');
+    },
+  });
+  t.after(() => proxy.close());
+  const cairn = await env.client({ url: proxy.url });
+  const big = await largeFile(await env.dir(), 'copied.bin');
+  const a = new Artifact({ name: 'by-file', type: 'model' });
+  await a.addFile(big.path);
+  await cairn.save(a);
+  assert.ok(routes.includes('POST /api/v1/blobs/local-uploads'), routes.join(', '));
+  assert.ok(!routes.includes('POST /api/v1/blobs'), 'no byte went over the socket');
+  const entry = (await a.manifest()).entries[0];
+  assert.equal(entry?.digest, big.hashes.md5);
+  assert.equal(entry?.sha256, big.hashes.sha256);
+  const root = await env.dir();
+  await (await (await env.client()).artifact('by-file:latest')).download({ root });
+  assert.deepEqual(await readFile(join(root, 'copied.bin')), big.bytes);
+
+  const racy = await largeFile(await env.dir(), 'racy.bin');
+  race.file = racy.path;
+  const b = new Artifact({ name: 'by-file-racy', type: 'model' });
+  await b.addFile(racy.path);
+  await assert.rejects(cairn.save(b), (err: CairnError) => {
+    assert.equal(err.code, 'DIGEST_MISMATCH');
+    assert.match(err.message, /racy\.bin changed while being logged/);
+    return true;
+  });
+  await assert.rejects(cairn.artifact('proj/by-file-racy'), { code: 'NOT_FOUND' });
 });
 
 async function listFiles(dir: string): Promise<string[]> {

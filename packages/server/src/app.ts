@@ -22,6 +22,7 @@ import { uiRoutes } from './http/ui.js';
 import { uploadRoutes } from './http/uploads.js';
 import { versionRoutes } from './http/versions.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
+import { LocalUploads } from './service/local-uploads.js';
 import { BlobService } from './service/blob-service.js';
 import { GcService } from './service/gc-service.js';
 import { createLineageServices } from './service/lineage-setup.js';
@@ -55,6 +56,7 @@ export async function createApp(o: ResolvedOptions): Promise<FastifyInstance> {
   const versions = new VersionService(meta);
   const services: Services = {
     blobs,
+    localUploads: new LocalUploads(meta, store),
     uploads: new UploadService(meta, blobs),
     versions,
     gc: new GcService(meta, store, () => versions.expire()),

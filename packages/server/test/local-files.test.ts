@@ -1,10 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import type { LocalBlobFiles } from '@cairn/core';
-import { json, post, putPack, sha256, testServer } from './helpers.js';
+import type { BlobInfo, LocalBlobFiles } from '@cairn/core';
+import { json, md5b64, post, putPack, sha256, testServer } from './helpers.js';
 import type { TestServer } from './helpers.js';
 
 let s: TestServer;
@@ -101,6 +101,59 @@ test('POST /blobs/local names no file to a peer that is not on loopback', async 
     );
   const port = new URL(remote.url).port;
   assert.deepEqual((await ask(`http://${address}:${port}/api/v1`)).items, []);
+  const upload = await fetch(`http://${address}:${port}/api/v1/blobs/local-uploads`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer sekrit' },
+  });
+  assert.equal(upload.status, 403);
   // The same question from loopback is answered (on a local store).
   assert.equal((await ask(remote.api)).items.length, remote.s3 ? 0 : 1);
+});
+
+const call = (method: string, path: string): Promise<Response> =>
+  fetch(`${s.api}${path}`, { method });
+
+test('a local upload stores what was copied to its file, hashed by the server', async () => {
+  const started = await call('POST', '/blobs/local-uploads');
+  if (s.s3) {
+    // Objects in a bucket: there is no local file to copy into.
+    assert.equal(started.status, 403);
+    return;
+  }
+  const ticket = await json<{ id: string; path: string }>(started);
+  assert.ok(ticket.path.startsWith(s.dataDir), ticket.path);
+  const bytes = randomBytes(5 * 1024 * 1024 + 3);
+  await writeFile(ticket.path, bytes);
+  const info = await json<BlobInfo>(call('POST', `/blobs/local-uploads/${ticket.id}/finish`));
+  assert.deepEqual(info, { sha256: sha256(bytes), md5: md5b64(bytes), size: bytes.length });
+  assert.equal(await stat(ticket.path).catch(() => undefined), undefined, 'the file moved');
+  const back = await fetch(`${s.api}/blobs/${info.sha256}`);
+  assert.deepEqual(Buffer.from(await back.arrayBuffer()), bytes);
+  // Finished once: the id is spent.
+  assert.equal((await call('POST', `/blobs/local-uploads/${ticket.id}/finish`)).status, 404);
+
+  // The same bytes again: the stored blob is kept, the new file dropped, nothing stored twice.
+  const before = await s.storedBytes();
+  const again = await json<{ id: string; path: string }>(call('POST', '/blobs/local-uploads'));
+  await writeFile(again.path, bytes);
+  assert.deepEqual(await json(call('POST', `/blobs/local-uploads/${again.id}/finish`)), info);
+  assert.equal(await s.storedBytes(), before);
+  assert.equal(await stat(again.path).catch(() => undefined), undefined);
+});
+
+test('a local upload never copied to, or abandoned, leaves nothing behind', async () => {
+  if (s.s3) return;
+  const empty = await json<{ id: string; path: string }>(call('POST', '/blobs/local-uploads'));
+  const missing = await call('POST', `/blobs/local-uploads/${empty.id}/finish`);
+  assert.equal(missing.status, 404);
+  assert.match(((await missing.json()) as { error: { message: string } }).error.message, /copy/);
+
+  const dropped = await json<{ id: string; path: string }>(call('POST', '/blobs/local-uploads'));
+  await writeFile(dropped.path, randomBytes(1000));
+  assert.deepEqual(await json(call('DELETE', `/blobs/local-uploads/${dropped.id}`)), {
+    aborted: true,
+  });
+  assert.equal(await stat(dropped.path).catch(() => undefined), undefined);
+  assert.equal((await call('DELETE', `/blobs/local-uploads/${dropped.id}`)).status, 404);
+  assert.equal((await call('POST', '/blobs/local-uploads/nope/finish')).status, 404);
 });

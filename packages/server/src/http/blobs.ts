@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { FRAMES_CONTENT_TYPE, isSha256Hex, ValidationError } from '@cairn/core';
+import { CairnError, FRAMES_CONTENT_TYPE, isSha256Hex, ValidationError } from '@cairn/core';
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import { isLoopback } from '../options.js';
@@ -132,6 +132,60 @@ export function blobRoutes(app: FastifyInstance, s: Services): void {
       const hashes = req.body.sha256.map(checkSha);
       if (!fromThisMachine(req.socket.remoteAddress)) return { items: [] };
       return { items: await s.blobs.localFiles(hashes) };
+    },
+  );
+
+  const Ticket = Type.Object({ id: Type.String(), path: Type.String() });
+  const Id = Type.Object({ id: Type.String() });
+  const localOnly = (address: string | undefined): void => {
+    if (!fromThisMachine(address)) {
+      throw new CairnError(
+        'FORBIDDEN',
+        'local uploads are offered to clients on the server’s machine only: send the bytes to POST /blobs',
+      );
+    }
+  };
+  app.post(
+    '/blobs/local-uploads',
+    {
+      schema: {
+        summary:
+          'Name a file of the server for a client on the same machine to copy one blob into (loopback peers, filesystem stores)',
+        response: { 200: Ticket, ...errors },
+      },
+    },
+    async (req) => {
+      localOnly(req.socket.remoteAddress);
+      return s.localUploads.start();
+    },
+  );
+  app.post<{ Params: { id: string } }>(
+    '/blobs/local-uploads/:id/finish',
+    {
+      schema: {
+        summary: 'Hash and store what was copied to a local upload’s file; answers its hashes',
+        params: Id,
+        response: { 200: BlobInfo, ...errors },
+      },
+    },
+    async (req) => {
+      localOnly(req.socket.remoteAddress);
+      return s.localUploads.finish(req.params.id);
+    },
+  );
+  app.delete<{ Params: { id: string } }>(
+    '/blobs/local-uploads/:id',
+    {
+      schema: {
+        summary: 'Abandon a local upload (its file is removed)',
+        params: Id,
+        response: { 200: Type.Object({ aborted: Type.Literal(true) }), ...errors },
+      },
+    },
+    async (req) => {
+      localOnly(req.socket.remoteAddress);
+      await s.localUploads.abort(req.params.id);
+      return { aborted: true as const };
     },
   );
 

@@ -47,6 +47,25 @@ export interface BlobStore {
    * bytes over a socket. Absent for stores that do not.
    */
   localPath?(key: string): string;
+  /**
+   * A file of this machine a client on it may copy one object's bytes into (in the kernel),
+   * to be read back and adopted under a key: for stores that keep objects as files.
+   */
+  localUpload?(): LocalUpload;
+}
+
+/** One object written by a client on the store's machine into `path` (see `localUpload`). */
+export interface LocalUpload {
+  readonly path: string;
+  /**
+   * The bytes the client wrote, in order. Each chunk is valid only until the next is asked for
+   * (the memory is reused): consume it at once.
+   */
+  bytes(): AsyncIterable<Uint8Array>;
+  /** Makes the bytes durable and visible under `key`, once `bytes` was read; returns the size. */
+  commit(key: string): Promise<number>;
+  /** Drops the file; safe after a failed commit, and twice. */
+  abort(): Promise<void>;
 }
 
 /**

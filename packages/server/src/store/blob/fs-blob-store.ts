@@ -4,7 +4,7 @@ import { link, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'n
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GatheredWrites, NotFoundError } from '@cairn/core';
-import type { BlobStore, ByteRange, ObjectWriter } from './blob-store.js';
+import type { BlobStore, ByteRange, LocalUpload, ObjectWriter } from './blob-store.js';
 
 /**
  * A large object is flushed to the disk while it is still arriving, once per this many bytes:
@@ -68,14 +68,7 @@ class FsObjectWriter implements ObjectWriter {
       await this.syncing;
       await this.fh.sync();
       await this.fh.close();
-      await mkdir(dirname(this.finalPath), { recursive: true });
-      // link() never replaces an existing file, so a committed object is never touched again; an
-      // existing one under the same key already holds these bytes (content address or fresh id).
-      await link(this.tmpPath, this.finalPath).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err;
-      });
-      await fsyncDir(dirname(this.finalPath));
-      await unlink(this.tmpPath);
+      await linkIntoPlace(this.tmpPath, this.finalPath);
       return this.size;
     } catch (err) {
       await this.settle();
@@ -91,6 +84,91 @@ class FsObjectWriter implements ObjectWriter {
     await this.settle();
     await this.fh.close().catch(() => undefined);
     await unlink(this.tmpPath).catch(() => undefined);
+  }
+}
+
+/** Where a file goes once it is durable: hard link into place, fsync of its directory. */
+async function linkIntoPlace(tmpPath: string, finalPath: string): Promise<void> {
+  await mkdir(dirname(finalPath), { recursive: true });
+  // link() never replaces an existing file, so a committed object is never touched again; an
+  // existing one under the same key already holds these bytes (content address or fresh id).
+  await link(tmpPath, finalPath).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  await fsyncDir(dirname(finalPath));
+  await unlink(tmpPath);
+}
+
+const LOCAL_READ_BYTES = 1 << 20;
+
+/**
+ * A file under `<root>/tmp` that a client on this machine copied a file into. It is read back
+ * through the caller's hashes while the disk already writes it: the copy left its pages dirty,
+ * and an fdatasync started before the first read runs beside the hashing, not after it.
+ */
+class FsLocalUpload implements LocalUpload {
+  private fh: FileHandle | undefined;
+  private syncing: Promise<void> | undefined;
+  private done = false;
+
+  constructor(
+    readonly path: string,
+    private readonly finalPathOf: (key: string) => string,
+  ) {}
+
+  async *bytes(): AsyncIterable<Uint8Array> {
+    const fh = await open(this.path, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        throw new NotFoundError(`nothing was copied to ${this.path}; copy the file there first`);
+      }
+      throw err;
+    });
+    this.fh = fh;
+    this.syncing = fh.datasync();
+    this.syncing.catch(() => undefined);
+    // Two buffers: the next chunk is read (in the threadpool) while this one is consumed.
+    const bufs = [
+      Buffer.allocUnsafeSlow(LOCAL_READ_BYTES),
+      Buffer.allocUnsafeSlow(LOCAL_READ_BYTES),
+    ];
+    let at = 0;
+    let k = 0;
+    let next = fh.read(bufs[0] as Buffer, 0, LOCAL_READ_BYTES, 0);
+    for (;;) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) return;
+      const chunk = (bufs[k] as Buffer).subarray(0, bytesRead);
+      at += bytesRead;
+      k ^= 1;
+      next = fh.read(bufs[k] as Buffer, 0, LOCAL_READ_BYTES, at);
+      yield chunk;
+    }
+  }
+
+  async commit(key: string): Promise<number> {
+    const fh = this.fh;
+    if (this.done || !fh) throw new Error('local upload committed twice, or before it was read');
+    this.done = true;
+    try {
+      await this.syncing;
+      // Whatever the first fdatasync did not cover (nothing, unless the file grew meanwhile).
+      await fh.sync();
+      const size = (await fh.stat()).size;
+      await fh.close();
+      await linkIntoPlace(this.path, this.finalPathOf(key));
+      return size;
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(this.path).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.done = true;
+    await this.syncing?.catch(() => undefined);
+    await this.fh?.close().catch(() => undefined);
+    await unlink(this.path).catch(() => undefined);
   }
 }
 
@@ -124,6 +202,12 @@ export class FsBlobStore implements BlobStore {
 
   localPath(key: string): string {
     return this.pathOf(key);
+  }
+
+  localUpload(): LocalUpload {
+    return new FsLocalUpload(join(this.tmp, `${randomBytes(12).toString('hex')}.local`), (key) =>
+      this.pathOf(key),
+    );
   }
 
   async put(key: string, source: AsyncIterable<Uint8Array>): Promise<number> {
