@@ -177,6 +177,11 @@ export interface CommitRequest {
   aliases?: string[];
   tags?: string[];
   entries: ManifestEntry[];
+  /**
+   * Other upload sessions of the same log (its early batches) to abandon once the commit holds
+   * their blobs, as `DELETE /uploads/:id` of each would, in the commit's own request.
+   */
+  releaseUploads?: string[];
 }
 
 export interface CommitResult {

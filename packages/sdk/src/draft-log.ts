@@ -165,7 +165,11 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
       entries ??= entriesNow();
       if (isSame(entries)) return undefined;
       entries = validateEntries(entries);
-      const plain: CommitRequest = { ...log.commit, entries };
+      const plain: CommitRequest = {
+        ...log.commit,
+        entries,
+        ...(early.sessionIds.length > 0 ? { releaseUploads: [...early.sessionIds] } : {}),
+      };
       return log.placement ? { ...plain, placement: log.placement } : plain;
     };
     // What the early batches covered is pinned by their sessions and stored already.
@@ -182,6 +186,7 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
       commitFor,
       log.onProgress,
     );
+    if (result !== undefined) early.releasedByCommit();
     await ctx.statCache.save();
     if (result === undefined) return unchanged(known as VersionInfo, stats);
     if ((result as Partial<PlacementResult>).outcome === 'skipped') {

@@ -99,6 +99,16 @@ export class EarlyUploads {
     if (this.error !== undefined) throw this.error;
   }
 
+  /** The batches' sessions, for the commit to abandon (`releaseUploads`) once it holds them. */
+  get sessionIds(): readonly string[] {
+    return this.sessions;
+  }
+
+  /** The commit abandoned the sessions itself: `release()` has nothing left to do. */
+  releasedByCommit(): void {
+    this.released = true;
+  }
+
   /** Abandons the batches' sessions (their pins go); never throws. */
   async release(): Promise<void> {
     if (this.released) return;

@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, lstat, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CommitRequest } from '@cairn/core';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
 import { EARLY_BATCH_FILES } from '../src/early-upload.js';
@@ -179,7 +180,16 @@ test('a version fetched once is downloaded again without asking for its manifest
 });
 
 test('a large draft sends full batches of small files while hashing the rest; their sessions end with the log', async () => {
-  const proxy = await countingProxy();
+  const released: string[] = [];
+  const seen: string[] = [];
+  const proxy = await passThroughProxy(env.url, {
+    onRequest: (route) => seen.push(route),
+    onJsonBody: (route, body) => {
+      if (route.endsWith('/commit')) {
+        released.push(...((JSON.parse(body) as CommitRequest).releaseUploads ?? []));
+      }
+    },
+  });
   try {
     const cairn = await env.client({ url: proxy.url });
     const src = await env.dir();
@@ -192,13 +202,19 @@ test('a large draft sends full batches of small files while hashing the rest; th
     await cairn.save(a);
     assert.equal(a.created, true);
     assert.equal(a.lastUpload?.missing, n, 'every blob sent once');
-    const count = (what: string): number => proxy.seen.filter((r) => r.startsWith(what)).length;
+    const count = (what: string): number => seen.filter((r) => r.startsWith(what)).length;
     assert.equal(
       count('POST /api/v1/uploads'),
       3 + 1,
       'two early sessions, the commit, its session',
     );
-    assert.equal(count('DELETE /api/v1/uploads/'), 2, 'the early sessions are abandoned');
+    // The commit abandons the early sessions itself: no request of their own, and they are gone.
+    assert.equal(count('DELETE /api/v1/uploads/'), 0);
+    assert.equal(released.length, 2);
+    for (const id of released) {
+      const gone = await fetch(`${env.url}/api/v1/uploads/${id}`, { method: 'DELETE' });
+      assert.equal(gone.status, 404, `session ${id} was abandoned by the commit`);
+    }
     const reader = await env.client();
     const v = await reader.artifact('early:latest');
     await v.verify(await v.download({ root: await env.dir() }));

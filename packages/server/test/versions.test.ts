@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { manifestDigest, type ManifestBody, type Page, type VersionInfo } from '@cairn/core';
+import {
+  manifestDigest,
+  type ManifestBody,
+  type Page,
+  type UploadSession,
+  type VersionInfo,
+} from '@cairn/core';
 import {
   fileEntry,
   json,
@@ -94,6 +100,41 @@ test('user aliases are unique per collection: assigning one moves it', async () 
   assert.deepEqual(va.aliases, ['v0']);
   const best = await json<VersionInfo>(fetch(`${s.api}/versions/resolve?ref=alice/proj/mv:best`));
   assert.equal(best.id, b.version.id);
+});
+
+test('a commit abandons the sessions it names in releaseUploads; a bad list is a 400', async () => {
+  const start = (): Promise<UploadSession> =>
+    json<UploadSession>(
+      post(`${s.api}/uploads`, {
+        entity: 'alice',
+        project: 'proj',
+        collection: 'released',
+        type: 'dataset',
+        sha256: [sha256('held')],
+      }),
+    );
+  const early = [await start(), await start()];
+  const bad = await logFiles(
+    s.api,
+    { collection: 'released' },
+    { 'a.txt': 'x' },
+    {
+      releaseUploads: 'all of them',
+    },
+  ).catch((err: Error) => err);
+  assert.ok(bad instanceof Error && /400/.test(bad.message), String(bad));
+  await logFiles(
+    s.api,
+    { collection: 'released' },
+    { 'a.txt': 'x' },
+    {
+      releaseUploads: early.map((u) => u.uploadId),
+    },
+  );
+  for (const u of early) {
+    const gone = await fetch(`${s.api}/uploads/${u.uploadId}`, { method: 'DELETE' });
+    assert.equal(gone.status, 404, 'abandoned by the commit');
+  }
 });
 
 test('a commit with missing blobs names the paths and creates no version', async () => {

@@ -121,6 +121,7 @@ export const CommitRequest = Type.Object({
   aliases: Type.Optional(Type.Unknown()),
   tags: Type.Optional(Type.Unknown()),
   entries: Type.Array(Type.Unknown()),
+  releaseUploads: Type.Optional(Type.Array(Type.String(), { maxItems: 1000 })),
 });
 
 export const VersionUpdate = Type.Object({

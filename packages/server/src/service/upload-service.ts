@@ -253,7 +253,12 @@ export class UploadService {
       if (!v) throw new CairnError('INTERNAL', 'version vanished inside its own transaction');
       return { version: await versionInfo(tx, v, collection), created: true, outcome, retired };
     });
-    await this.meta.releasePins(id);
+    // One transaction (one fsync) for this session's pins and every session the log abandons.
+    const release = body.releaseUploads ?? [];
+    await this.meta.transaction(async (tx) => {
+      await tx.releasePins(id);
+      for (const other of release) if (other !== id) await tx.deleteUpload(other);
+    });
     return result;
   }
 }
