@@ -448,6 +448,11 @@ for (const backend of backends) {
       });
       const found = await store.findBlobs([sha(1), sha(3), sha(3), sha(9)]);
       assert.deepEqual(found.map((b) => b.sha256).sort(), [sha(1), sha(3)]);
+      assert.deepEqual([...(await store.presentBlobs([sha(9), sha(3), sha(1), sha(3)]))].sort(), [
+        sha(1),
+        sha(3),
+      ]);
+      assert.equal((await store.presentBlobs([])).size, 0);
       assert.deepEqual(
         (await store.blobsInPack('pack-1')).map((b) => b.offset),
         [0, 10],

@@ -158,7 +158,7 @@ export class BlobService {
 
   async missing(sha256s: string[]): Promise<string[]> {
     checkShas(sha256s);
-    const have = new Set((await this.meta.findBlobs(sha256s)).map((b) => b.sha256));
+    const have = await this.meta.presentBlobs(sha256s);
     return [...new Set(sha256s)].filter((s) => !have.has(s));
   }
 
@@ -284,9 +284,7 @@ export class BlobService {
       const batch = pending;
       pending = [];
       pendingBytes = 0;
-      const present = new Set(
-        (await this.meta.findBlobs(batch.map((f) => f.blob.sha256))).map((b) => b.sha256),
-      );
+      const present = await this.meta.presentBlobs(batch.map((f) => f.blob.sha256));
       for (const f of batch) {
         if (present.has(f.blob.sha256)) continue;
         const p = await openPack();

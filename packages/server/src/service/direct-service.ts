@@ -253,7 +253,7 @@ export class DirectService {
     const known = new Set<string>();
     for (let i = 0; i < rows.length; i += INDEX_LOOKUP_BATCH) {
       const batch = rows.slice(i, i + INDEX_LOOKUP_BATCH).map((r) => r.sha256);
-      for (const b of await this.meta.findBlobs(batch)) known.add(b.sha256);
+      for (const sha of await this.meta.presentBlobs(batch)) known.add(sha);
     }
     return rows.filter((r) => !known.has(r.sha256));
   }

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
+import { bulkInsert } from './bulk-insert.js';
 import { codePointOrder } from './dialect.js';
 import type { Database } from './schema.js';
 import type { FolderQueries } from './folder-queries.js';
@@ -384,23 +385,21 @@ export class KyselyMetaStore implements MetaStore {
         source_version_id: v.sourceVersionId ?? null,
       })
       .execute();
-    for (const part of chunks(v.entries, 400)) {
-      await this.db
-        .insertInto('entries')
-        .values(
-          part.map((e) => ({
-            version_id: v.id,
-            path: e.path,
-            digest: e.digest,
-            size: e.size,
-            sha256: e.sha256,
-            ref: e.ref,
-            birth_artifact_id: e.birthArtifactId,
-            extra: e.extra === null ? null : JSON.stringify(e.extra),
-          })),
-        )
-        .execute();
-    }
+    await bulkInsert(
+      this.db,
+      'entries',
+      ['version_id', 'path', 'digest', 'size', 'sha256', 'ref', 'birth_artifact_id', 'extra'],
+      v.entries.map((e) => [
+        v.id,
+        e.path,
+        e.digest,
+        e.size,
+        e.sha256,
+        e.ref,
+        e.birthArtifactId,
+        e.extra === null ? null : JSON.stringify(e.extra),
+      ]),
+    );
   }
 
   async updateVersion(
@@ -515,6 +514,19 @@ export class KyselyMetaStore implements MetaStore {
     return out;
   }
 
+  async presentBlobs(sha256s: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks([...new Set(sha256s)])) {
+      const rows = await this.db
+        .selectFrom('blobs')
+        .select('sha256')
+        .where('sha256', 'in', part)
+        .execute();
+      for (const r of rows) out.add(r.sha256);
+    }
+    return out;
+  }
+
   async getBlob(sha256: string): Promise<BlobRecord | undefined> {
     const r = await this.db
       .selectFrom('blobs')
@@ -534,22 +546,13 @@ export class KyselyMetaStore implements MetaStore {
           .values({ id: packId, size: packSize, created_at: at })
           .execute();
       }
-      for (const part of chunks(rows, 400)) {
-        await db
-          .insertInto('blobs')
-          .values(
-            part.map((b) => ({
-              sha256: b.sha256,
-              md5: b.md5,
-              size: b.size,
-              pack_id: b.packId,
-              offset: b.offset,
-              created_at: at,
-            })),
-          )
-          .onConflict((oc) => oc.column('sha256').doNothing())
-          .execute();
-      }
+      await bulkInsert(
+        db,
+        'blobs',
+        ['sha256', 'md5', 'size', 'pack_id', 'offset', 'created_at'],
+        rows.map((b) => [b.sha256, b.md5, b.size, b.packId, b.offset, at]),
+        { ignoreConflictOn: 'sha256' },
+      );
     });
   }
 
@@ -568,12 +571,12 @@ export class KyselyMetaStore implements MetaStore {
           expires_at: u.expiresAt,
         })
         .execute();
-      for (const part of chunks([...new Set(sha256s)])) {
-        await db
-          .insertInto('upload_blobs')
-          .values(part.map((sha256) => ({ upload_id: u.id, sha256 })))
-          .execute();
-      }
+      await bulkInsert(
+        db,
+        'upload_blobs',
+        ['upload_id', 'sha256'],
+        [...new Set(sha256s)].map((sha256) => [u.id, sha256]),
+      );
     });
   }
 

@@ -161,6 +161,11 @@ export interface MetaStore {
   getEntry(versionId: string, path: string): Promise<EntryRecord | undefined>;
 
   findBlobs(sha256s: string[]): Promise<BlobRecord[]>;
+  /**
+   * Which of these blobs the index holds: an index-only lookup, for the questions that need no
+   * more than presence (what a session lacks, what a pack need not store again).
+   */
+  presentBlobs(sha256s: string[]): Promise<Set<string>>;
   getBlob(sha256: string): Promise<BlobRecord | undefined>;
   /** Inserts index rows; rows for blobs already indexed are left as they are. */
   insertBlobs(rows: BlobRecord[], packId: string | null, packSize: number): Promise<void>;
