@@ -1,7 +1,9 @@
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { sep } from 'node:path';
 import { YIELD_EVERY, yieldToLoop } from './prepare.js';
 import type { FileStat } from './stat-cache.js';
+
+const NO_THROW = { throwIfNoEntry: false } as const;
 
 /** A regular file found below a directory, with the stat it had when listed. */
 export interface WalkedFile {
@@ -24,8 +26,11 @@ export async function walkFiles(root: string, skipDir?: string): Promise<WalkedF
   const found: WalkedFile[] = [];
   let sinceYield = 0;
   const walk = async (dir: string, rel: string): Promise<void> => {
+    // `dir` is already normal (a resolved root, then names from a listing, which hold no `/`):
+    // plain concatenation, not path.join's normalizing scan of every path.
+    const base = dir.endsWith(sep) ? dir : `${dir}${sep}`;
     for (const d of readdirSync(dir, { withFileTypes: true })) {
-      const abs = join(dir, d.name);
+      const abs = `${base}${d.name}`;
       const relPath = rel === '' ? d.name : `${rel}/${d.name}`;
       if (d.isDirectory()) {
         if (abs !== skipDir) await walk(abs, relPath);
@@ -35,7 +40,8 @@ export async function walkFiles(root: string, skipDir?: string): Promise<WalkedF
         sinceYield = 0;
         await yieldToLoop();
       }
-      const st = statSync(abs, { throwIfNoEntry: false });
+      // A regular file's lstat is its stat, and cheaper; only a symlink needs following.
+      const st = d.isFile() ? lstatSync(abs, NO_THROW) : statSync(abs, NO_THROW);
       if (!st?.isFile()) continue;
       const stat: FileStat = {
         dev: st.dev,
