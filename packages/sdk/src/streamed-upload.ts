@@ -39,8 +39,9 @@ export class StreamedLarge {
    * To a server on this machine with its store in a local folder, a large file is copied into
    * a file the server names (in the kernel: no bytes through JavaScript or a socket), and the
    * server hashes what arrived there. Undefined when that is not on offer (a server elsewhere,
-   * an object store, a server without the route) or the copy fails (that folder is not writable
-   * to this user): the file is then sent over the socket, and so are the ones after it.
+   * an object store, a server without the route) or the copy or its adoption fails (that folder
+   * is not writable to this user, or the server may not link a file this user owns): the file
+   * is then sent over the socket, and so are the ones after it.
    */
   private async copyToServer(item: LocalFileItem): Promise<FileHashes | undefined> {
     let ticket: { id: string; path: string };
@@ -58,8 +59,16 @@ export class StreamedLarge {
       await this.http.json('DELETE', at).catch(() => undefined);
       return undefined;
     }
-    const info = await this.http.json<BlobInfo>('POST', `${at}/finish`);
-    return { sha256: info.sha256, md5: info.md5, size: info.size };
+    try {
+      const info = await this.http.json<BlobInfo>('POST', `${at}/finish`);
+      return { sha256: info.sha256, md5: info.md5, size: info.size };
+    } catch {
+      // The server could not adopt the copy (a hard link it may not make to another user's
+      // file, a full disk): the socket does it its own way, and so for the files after it.
+      this.byFile = false;
+      await this.http.json('DELETE', at).catch(() => undefined);
+      return undefined;
+    }
   }
 
   /** Until a local upload fails to start or to copy, large files go to the server by file. */

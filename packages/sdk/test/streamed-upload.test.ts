@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CairnError } from '@cairn/core';
@@ -215,6 +215,46 @@ test('to a server on this machine a large file goes by file copy; one changed be
     return true;
   });
   await assert.rejects(cairn.artifact('proj/by-file-racy'), { code: 'NOT_FOUND' });
+});
+
+test('a copy the server cannot adopt is sent over the socket instead', async (t) => {
+  if (blobsOnS3()) return;
+  const routes: string[] = [];
+  let first: { id: string; path: string } | undefined;
+  const proxy = await passThroughProxy(env.url, {
+    onRequest: (route) => {
+      routes.push(route);
+      // The first copy vanishes before the server reads it: its finish fails (404).
+      if (first && route === `POST /api/v1/blobs/local-uploads/${first.id}/finish`) {
+        rmSync(first.path, { force: true });
+      }
+    },
+    rewriteJson: (route, body) => {
+      if (route === 'POST /api/v1/blobs/local-uploads' && !first) {
+        first = { id: String(body['id']), path: String(body['path']) };
+      }
+      return undefined;
+    },
+  });
+  t.after(() => proxy.close());
+  const cairn = await env.client({ url: proxy.url });
+  const dir = await env.dir();
+  const files = [await largeFile(dir, 'one.bin'), await largeFile(dir, 'two.bin')];
+  const a = new Artifact({ name: 'by-file-fallback', type: 'model' });
+  for (const f of files) await a.addFile(f.path);
+  await cairn.save(a);
+  assert.ok(first, 'a local upload was offered');
+  assert.ok(routes.includes(`DELETE /api/v1/blobs/local-uploads/${first.id}`), routes.join(', '));
+  assert.ok(routes.includes('POST /api/v1/blobs'), 'the failed one went over the socket');
+  const byPath = new Map((await a.manifest()).entries.map((e) => [e.path, e]));
+  const root = await env.dir();
+  await (await (await env.client()).artifact('by-file-fallback:latest')).download({ root });
+  for (const [i, name] of ['one.bin', 'two.bin'].entries()) {
+    const f = files[i] as (typeof files)[number];
+    assert.equal(byPath.get(name)?.sha256, f.hashes.sha256);
+    assert.equal(byPath.get(name)?.digest, f.hashes.md5);
+    assert.deepEqual(await readFile(join(root, name)), f.bytes);
+  }
 });
 
 async function listFiles(dir: string): Promise<string[]> {
