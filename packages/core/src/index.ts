@@ -9,3 +9,4 @@ export * from './arn.js';
 export * from './folders.js';
 export * from './off-thread-md5.js';
 export * from './gathered-writes.js';
+export * from './file-chunks.js';

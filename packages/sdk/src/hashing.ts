@@ -1,6 +1,6 @@
 import { createHash, hash as oneShot } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { OffThreadMd5 } from '@cairn/core';
+import { OffThreadMd5, fileChunks } from '@cairn/core';
 
 /** Both digests Cairn needs: base64 MD5 (W&B's entry digest) and hex SHA-256 (the blob address). */
 export interface FileHashes {
@@ -43,8 +43,8 @@ export const HASH_CHUNK_BYTES = 1 << 20;
 export const PARALLEL_HASH_BYTES = 16 << 20;
 
 /**
- * Reads a file through both hashes in one pass, into two reused buffers (a 1 GiB file would
- * otherwise allocate a thousand 1 MiB chunks for the collector to chase). A file of `sizeHint`
+ * Reads a file through both hashes in one pass (core's `fileChunks`: two reused buffers). A
+ * file of `sizeHint`
  * ≥ PARALLEL_HASH_BYTES has its MD5 computed on a worker thread meanwhile. With `md5: false`
  * only SHA-256 is computed and `md5` is the empty string (someone else will hash MD5).
  */
@@ -57,23 +57,11 @@ export async function hashFile(
   const fh = await open(path, 'r');
   const md5 = withMd5 && sizeHint >= PARALLEL_HASH_BYTES ? new OffThreadMd5() : undefined;
   try {
-    // Two buffers: the next chunk is read (on the threadpool) while this one is hashed.
-    const bufs = [
-      Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES),
-      Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES),
-    ];
     const sha = createHash('sha256');
     const inThread = md5 || !withMd5 ? undefined : createHash('md5');
     let size = 0;
-    let k = 0;
-    let next = fh.read(bufs[0] as Buffer, 0, HASH_CHUNK_BYTES, 0);
-    for (;;) {
-      const { bytesRead } = await next;
-      if (bytesRead === 0) break;
-      const chunk = (bufs[k] as Buffer).subarray(0, bytesRead);
-      size += bytesRead;
-      k ^= 1;
-      next = fh.read(bufs[k] as Buffer, 0, HASH_CHUNK_BYTES, size);
+    for await (const chunk of fileChunks(fh, HASH_CHUNK_BYTES)) {
+      size += chunk.byteLength;
       sha.update(chunk);
       // Both consume the bytes before returning (the worker's copy is taken synchronously).
       if (md5) await md5.update(chunk);

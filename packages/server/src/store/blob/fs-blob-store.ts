@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { GatheredWrites, NotFoundError } from '@cairn/core';
+import { GatheredWrites, NotFoundError, fileChunks } from '@cairn/core';
 import type { BlobStore, ByteRange, LocalUpload, ObjectWriter } from './blob-store.js';
 
 /**
@@ -126,23 +126,7 @@ class FsLocalUpload implements LocalUpload {
     this.fh = fh;
     this.syncing = fh.datasync();
     this.syncing.catch(() => undefined);
-    // Two buffers: the next chunk is read (in the threadpool) while this one is consumed.
-    const bufs = [
-      Buffer.allocUnsafeSlow(LOCAL_READ_BYTES),
-      Buffer.allocUnsafeSlow(LOCAL_READ_BYTES),
-    ];
-    let at = 0;
-    let k = 0;
-    let next = fh.read(bufs[0] as Buffer, 0, LOCAL_READ_BYTES, 0);
-    for (;;) {
-      const { bytesRead } = await next;
-      if (bytesRead === 0) return;
-      const chunk = (bufs[k] as Buffer).subarray(0, bytesRead);
-      at += bytesRead;
-      k ^= 1;
-      next = fh.read(bufs[k] as Buffer, 0, LOCAL_READ_BYTES, at);
-      yield chunk;
-    }
+    yield* fileChunks(fh, LOCAL_READ_BYTES);
   }
 
   async commit(key: string): Promise<number> {
