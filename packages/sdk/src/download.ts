@@ -214,8 +214,9 @@ async function copyLocalBlobs(
     const d = to.dest(entry);
     const target = { tmp: tempBeside(d), path: d, mode: 0o644 };
     try {
+      let from = d;
       if (to.skipCache) await copyVerified(src, sha, entry.size, [target]);
-      const from = to.skipCache ? d : await ctx.cache.copyIn(sha, src, entry.size, target);
+      else from = await ctx.cache.copyIn(sha, src, entry.size, target);
       to.copied(from, rest, entry.size);
     } catch {
       failed.add(sha);

@@ -26,6 +26,8 @@ import { changedWhileLogged } from './prepare.js';
 export class StreamedLarge {
   readonly stats = { bytesSent: 0, largeBlobs: 0 };
   private readonly verify: boolean;
+  /** Until a local upload fails to start, copy or be adopted, large files go by file. */
+  private byFile: boolean;
 
   constructor(
     private readonly http: HttpClient,
@@ -54,25 +56,16 @@ export class StreamedLarge {
     const at = `/blobs/local-uploads/${encodeURIComponent(ticket.id)}`;
     try {
       await copyNewFile(item.localPath, ticket.path, 0o644);
-    } catch {
-      this.byFile = false;
-      await this.http.json('DELETE', at).catch(() => undefined);
-      return undefined;
-    }
-    try {
       const info = await this.http.json<BlobInfo>('POST', `${at}/finish`);
       return { sha256: info.sha256, md5: info.md5, size: info.size };
     } catch {
-      // The server could not adopt the copy (a hard link it may not make to another user's
-      // file, a full disk): the socket does it its own way, and so for the files after it.
+      // This user may not write the server's folder, the server may not hard-link a file this
+      // user owns, the disk is full: the socket does it its own way, for the files after it too.
       this.byFile = false;
       await this.http.json('DELETE', at).catch(() => undefined);
       return undefined;
     }
   }
-
-  /** Until a local upload fails to start or to copy, large files go to the server by file. */
-  private byFile: boolean;
 
   readonly hash = async (
     item: LocalFileItem,

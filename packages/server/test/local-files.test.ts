@@ -1,9 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BlobInfo, LocalBlobFiles } from '@cairn/core';
+import { FsBlobStore } from '../src/store/blob/fs-blob-store.js';
 import { json, md5b64, post, putPack, sha256, testServer } from './helpers.js';
 import type { TestServer } from './helpers.js';
 
@@ -156,4 +158,28 @@ test('a local upload never copied to, or abandoned, leaves nothing behind', asyn
   assert.equal(await stat(dropped.path).catch(() => undefined), undefined);
   assert.equal((await call('DELETE', `/blobs/local-uploads/${dropped.id}`)).status, 404);
   assert.equal((await call('POST', '/blobs/local-uploads/nope/finish')).status, 404);
+});
+
+test('a local upload whose file changed after it was read stores nothing', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'cairn-local-upload-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const store = await FsBlobStore.open(root);
+  const upload = store.localUpload();
+  await writeFile(upload.path, randomBytes(1000));
+  let read = 0;
+  for await (const chunk of upload.bytes()) read += chunk.byteLength;
+  assert.equal(read, 1000);
+  await appendFile(upload.path, 'late');
+  await assert.rejects(upload.commit('packs/ab/abcdef', read), { code: 'DIGEST_MISMATCH' });
+  assert.equal(await store.head('packs/ab/abcdef'), undefined, 'nothing stored under the key');
+  assert.equal(await stat(upload.path).catch(() => undefined), undefined, 'the file is gone');
+
+  // The same steps with the file left alone store it.
+  const ok = store.localUpload();
+  const bytes = randomBytes(3000);
+  await writeFile(ok.path, bytes);
+  let n = 0;
+  for await (const chunk of ok.bytes()) n += chunk.byteLength;
+  await ok.commit('packs/ab/abcdef', n);
+  assert.equal(await store.head('packs/ab/abcdef'), bytes.length);
 });

@@ -97,11 +97,6 @@ interface SealedPack {
   rows: BlobRecord[];
 }
 
-/**
- * Stores and serves blob bytes. The order of writes is the invariant: bytes are hashed while
- * they stream into a new object, the object is made durable, and only then do index rows point
- * at it. A request carrying any bytes that do not match their declared SHA-256 indexes nothing.
- */
 /** A blob's bytes as one whole file on the server's machine. */
 export interface LocalBlobFile {
   sha256: string;
@@ -109,6 +104,11 @@ export interface LocalBlobFile {
   path: string;
 }
 
+/**
+ * Stores and serves blob bytes. The order of writes is the invariant: bytes are hashed while
+ * they stream into a new object, the object is made durable, and only then do index rows point
+ * at it. A request carrying any bytes that do not match their declared SHA-256 indexes nothing.
+ */
 export class BlobService {
   constructor(
     private readonly meta: MetaStore,

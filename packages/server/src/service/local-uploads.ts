@@ -59,12 +59,12 @@ export class LocalUploads {
         return { sha256: existing.sha256, md5: existing.md5, size: existing.size };
       }
       const packId = newId();
-      const size = await held.commit(packKey(packId));
-      await this.meta.insertBlobs([{ ...d, size, packId, offset: 0 }], packId, size);
+      await held.commit(packKey(packId), d.size);
+      await this.meta.insertBlobs([{ ...d, packId, offset: 0 }], packId, d.size);
       const stored = await this.meta.getBlob(d.sha256);
       return stored
         ? { sha256: stored.sha256, md5: stored.md5, size: stored.size }
-        : { sha256: d.sha256, md5: d.md5, size };
+        : { sha256: d.sha256, md5: d.md5, size: d.size };
     } catch (err) {
       hash.abort();
       await held.abort();

@@ -62,8 +62,11 @@ export interface LocalUpload {
    * (the memory is reused): consume it at once.
    */
   bytes(): AsyncIterable<Uint8Array>;
-  /** Makes the bytes durable and visible under `key`, once `bytes` was read; returns the size. */
-  commit(key: string): Promise<number>;
+  /**
+   * Makes the bytes durable and visible under `key`, once `bytes` was read. Fails, storing
+   * nothing, unless the file still holds `size` bytes (the count that was read and hashed).
+   */
+  commit(key: string, size: number): Promise<void>;
   /** Drops the file; safe after a failed commit, and twice. */
   abort(): Promise<void>;
 }

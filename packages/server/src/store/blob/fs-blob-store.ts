@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { GatheredWrites, NotFoundError, fileChunks } from '@cairn/core';
+import { CairnError, GatheredWrites, NotFoundError, fileChunks } from '@cairn/core';
 import type { BlobStore, ByteRange, LocalUpload, ObjectWriter } from './blob-store.js';
 
 /**
@@ -129,7 +129,7 @@ class FsLocalUpload implements LocalUpload {
     yield* fileChunks(fh, LOCAL_READ_BYTES);
   }
 
-  async commit(key: string): Promise<number> {
+  async commit(key: string, size: number): Promise<void> {
     const fh = this.fh;
     if (this.done || !fh) throw new Error('local upload committed twice, or before it was read');
     this.done = true;
@@ -137,10 +137,15 @@ class FsLocalUpload implements LocalUpload {
       await this.syncing;
       // Whatever the first fdatasync did not cover (nothing, unless the file grew meanwhile).
       await fh.sync();
-      const size = (await fh.stat()).size;
+      const now = (await fh.stat()).size;
+      if (now !== size) {
+        throw new CairnError(
+          'DIGEST_MISMATCH',
+          `${this.path} changed while it was read (${size} bytes hashed, ${now} there now); copy the file again`,
+        );
+      }
       await fh.close();
       await linkIntoPlace(this.path, this.finalPathOf(key));
-      return size;
     } catch (err) {
       await fh.close().catch(() => undefined);
       await unlink(this.path).catch(() => undefined);
