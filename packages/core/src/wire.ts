@@ -140,6 +140,9 @@ export interface BlobInfo {
  * that machine to copy instead of download. Only a filesystem store answers, only to a peer on
  * loopback, and only for blobs stored alone (a small packed blob is fetched in batches anyway).
  */
+/** At most this many hashes per `POST /blobs/local`. */
+export const LOCAL_BLOBS_MAX_HASHES = 1000;
+
 export interface LocalBlobFiles {
   items: { sha256: string; size: number; path: string }[];
 }

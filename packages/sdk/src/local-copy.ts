@@ -1,5 +1,5 @@
 import { rename, rm, stat } from 'node:fs/promises';
-import { CairnError } from '@cairn/core';
+import { CairnError, LOCAL_BLOBS_MAX_HASHES } from '@cairn/core';
 import type { LocalBlobFiles } from '@cairn/core';
 import { copyNewFile } from './file-copy.js';
 import { hashFile } from './hashing.js';
@@ -12,8 +12,6 @@ export interface CopyTarget {
   path: string;
   mode: number;
 }
-
-const MAX_HASHES_PER_REQUEST = 1000;
 
 /**
  * Where a server on this machine keeps these blobs as files (`POST /blobs/local`), by SHA-256.
@@ -30,8 +28,8 @@ export async function localBlobFiles(
   if (!isLoopbackUrl(http.baseUrl)) return out;
   const sizes = new Map(blobs.map((b) => [b.sha256, b.size]));
   const hashes = [...sizes.keys()];
-  for (let i = 0; i < hashes.length; i += MAX_HASHES_PER_REQUEST) {
-    const sha256 = hashes.slice(i, i + MAX_HASHES_PER_REQUEST);
+  for (let i = 0; i < hashes.length; i += LOCAL_BLOBS_MAX_HASHES) {
+    const sha256 = hashes.slice(i, i + LOCAL_BLOBS_MAX_HASHES);
     let answer: LocalBlobFiles;
     try {
       answer = await http.json<LocalBlobFiles>('POST', '/blobs/local', { json: { sha256 } });

@@ -1,14 +1,17 @@
 import { Type } from '@sinclair/typebox';
-import { CairnError, FRAMES_CONTENT_TYPE, isSha256Hex, ValidationError } from '@cairn/core';
+import {
+  CairnError,
+  FRAMES_CONTENT_TYPE,
+  LOCAL_BLOBS_MAX_HASHES,
+  isSha256Hex,
+  ValidationError,
+} from '@cairn/core';
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import { isLoopback } from '../options.js';
 import { BlobInfo, errors } from './schemas.js';
 import type { Services } from './services.js';
 import { sendBlob } from './download.js';
-
-/** At most this many hashes per `POST /blobs/local` (large blobs: a download asks for a few). */
-const LOCAL_MAX_HASHES = 1000;
 
 /**
  * Whether a request came from this machine: only there does a path of the server's name the
@@ -117,7 +120,9 @@ export function blobRoutes(app: FastifyInstance, s: Services): void {
       schema: {
         summary:
           'Where blobs stored alone lie as files of the server: for a client on the same machine to copy (answered to loopback peers only; empty for stores that are not a local folder)',
-        body: Type.Object({ sha256: Type.Array(Type.String(), { maxItems: LOCAL_MAX_HASHES }) }),
+        body: Type.Object({
+          sha256: Type.Array(Type.String(), { maxItems: LOCAL_BLOBS_MAX_HASHES }),
+        }),
         response: {
           200: Type.Object({
             items: Type.Array(

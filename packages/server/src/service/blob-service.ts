@@ -53,7 +53,8 @@ function checkShas(sha256s: readonly string[]): void {
   }
 }
 
-function info(b: BlobRecord): BlobInfo {
+/** The wire's view of an index row. */
+export function info(b: BlobRecord): BlobInfo {
   return { sha256: b.sha256, md5: b.md5, size: b.size };
 }
 

@@ -1,7 +1,7 @@
 import { CairnError, NotFoundError, newId, type BlobInfo } from '@cairn/core';
 import type { BlobStore, LocalUpload } from '../store/blob/blob-store.js';
 import type { MetaStore } from '../store/meta/meta-store.js';
-import { packKey } from './blob-service.js';
+import { info, packKey } from './blob-service.js';
 import { OffThreadDualHash } from './hashing.js';
 
 /** A local upload not finished within this long is dropped (its file removed). */
@@ -56,15 +56,13 @@ export class LocalUploads {
       const existing = await this.meta.getBlob(d.sha256);
       if (existing) {
         await held.abort();
-        return { sha256: existing.sha256, md5: existing.md5, size: existing.size };
+        return info(existing);
       }
       const packId = newId();
       await held.commit(packKey(packId), d.size);
-      await this.meta.insertBlobs([{ ...d, packId, offset: 0 }], packId, d.size);
-      const stored = await this.meta.getBlob(d.sha256);
-      return stored
-        ? { sha256: stored.sha256, md5: stored.md5, size: stored.size }
-        : { sha256: d.sha256, md5: d.md5, size: d.size };
+      const row = { ...d, packId, offset: 0 };
+      await this.meta.insertBlobs([row], packId, d.size);
+      return info((await this.meta.getBlob(d.sha256)) ?? row);
     } catch (err) {
       hash.abort();
       await held.abort();
