@@ -10,3 +10,4 @@ export * from './folders.js';
 export * from './off-thread-md5.js';
 export * from './gathered-writes.js';
 export * from './file-chunks.js';
+export * from './read-runs.js';

@@ -135,16 +135,17 @@ export interface BlobInfo {
   size: number;
 }
 
-/**
- * `POST /blobs/local`: where blobs lie as whole files of the server's machine, for a client on
- * that machine to copy instead of download. Only a filesystem store answers, only to a peer on
- * loopback, and only for blobs stored alone (a small packed blob is fetched in batches anyway).
- */
 /** At most this many hashes per `POST /blobs/local`. */
 export const LOCAL_BLOBS_MAX_HASHES = 1000;
 
+/**
+ * `POST /blobs/local`: where blobs lie as files of the server's machine, for a client on that
+ * machine to copy or read instead of download. Only a filesystem store answers, only to a peer
+ * on loopback. Blobs stored alone are whole files; with `packed: true` in the request, blobs
+ * inside larger packs are answered too, with the `offset` where their bytes start.
+ */
 export interface LocalBlobFiles {
-  items: { sha256: string; size: number; path: string }[];
+  items: { sha256: string; size: number; path: string; offset?: number }[];
 }
 
 export interface UploadStart {

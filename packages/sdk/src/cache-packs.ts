@@ -2,7 +2,6 @@ import {
   closeSync,
   mkdirSync,
   openSync,
-  readSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -13,8 +12,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as oneShotHash, randomBytes } from 'node:crypto';
 import { CairnError } from '@cairn/core';
+import { readPacked } from './packed-read.js';
 
 /**
  * Small blobs of the local cache, many per file: `<cacheDir>/packs/<id>.pack` holds their bytes
@@ -29,9 +29,6 @@ import { CairnError } from '@cairn/core';
  */
 export const CACHE_PACK_MAX_BYTES = 256 * 1024 * 1024;
 const WRITE_CHUNK_BYTES = 1 << 20;
-/** Blobs closer than this in a pack are read with one read (the gap is read and dropped). */
-const READ_MAX_GAP = 64 * 1024;
-const READ_MAX_BYTES = 16 * 1024 * 1024;
 /** Temp files and unindexed packs this old are a killed writer's, not one at work. */
 const LEFTOVER_AGE_MS = 60 * 60 * 1000;
 
@@ -44,6 +41,13 @@ interface PackedBlob {
 export interface WantedSmall {
   sha256: string;
   size: number;
+}
+
+export interface EachOptions {
+  /** Read every run into one buffer: a blob's bytes are valid until the next is asked for. */
+  reuse?: boolean;
+  /** A blob already yielded whose pack was then found torn and dropped: no longer cached. */
+  uncached?: (sha256: string) => void;
 }
 
 export interface PackFile {
@@ -121,72 +125,49 @@ export class CachePacks {
   }
 
   /**
-   * The bytes of those of `wanted` that are packed and intact, by SHA-256. Blobs of one pack are
-   * read in offset order, neighbours with one read; each is checked against its SHA-256.
+   * Those of `wanted` that are packed and intact, each with its bytes. Blobs of one pack are read
+   * in offset order, neighbours with one read; each is checked against its SHA-256 before it is
+   * yielded. With `reuse`, bytes are valid only until the next blob is asked for (see
+   * `readPacked`). A pack that cannot be read or holds a bad blob (evicted, or torn by a crash) is
+   * dropped: its blobs not yet yielded are misses, fetched again, and those already yielded (their
+   * bytes were right) are named to `opts.uncached`, since the cache no longer holds them.
    */
-  readManySync(wanted: readonly WantedSmall[]): Map<string, Buffer> {
+  *eachSync(wanted: readonly WantedSmall[], opts: EachOptions = {}): Generator<[string, Buffer]> {
     const index = this.load();
-    const byPack = new Map<string, { sha256: string; at: PackedBlob }[]>();
+    const byPack = new Map<string, { sha256: string; offset: number; size: number }[]>();
     for (const w of wanted) {
       const at = index.get(w.sha256);
       if (at?.size !== w.size) continue;
+      const blob = { sha256: w.sha256, offset: at.offset, size: at.size };
       const list = byPack.get(at.pack);
-      if (list) list.push({ sha256: w.sha256, at });
-      else byPack.set(at.pack, [{ sha256: w.sha256, at }]);
+      if (list) list.push(blob);
+      else byPack.set(at.pack, [blob]);
     }
-    const out = new Map<string, Buffer>();
     for (const [pack, list] of byPack) {
-      list.sort((a, b) => a.at.offset - b.at.offset);
+      list.sort((a, b) => a.offset - b.offset);
+      const path = this.packPath(pack);
+      const blobs = readPacked(path, list, opts);
+      const yielded: string[] = [];
       try {
-        this.readPack(pack, list, out);
-      } catch {
-        // Evicted or torn: its blobs are misses, fetched again; the pack is of no more use.
-        for (const { sha256 } of list) out.delete(sha256);
-        this.drop(pack);
-      }
-    }
-    return out;
-  }
-
-  private readPack(
-    pack: string,
-    list: readonly { sha256: string; at: PackedBlob }[],
-    out: Map<string, Buffer>,
-  ): void {
-    const path = this.packPath(pack);
-    const fd = openSync(path, 'r');
-    try {
-      let i = 0;
-      while (i < list.length) {
-        const first = list[i] as { sha256: string; at: PackedBlob };
-        let j = i + 1;
-        let end = first.at.offset + first.at.size;
-        while (j < list.length) {
-          const next = (list[j] as { at: PackedBlob }).at;
-          if (
-            next.offset - end > READ_MAX_GAP ||
-            next.offset + next.size - first.at.offset > READ_MAX_BYTES
-          )
+        for (;;) {
+          let next: IteratorResult<[{ sha256: string }, Buffer]>;
+          try {
+            next = blobs.next();
+            if (!next.done) checkSha256(next.value[0].sha256, next.value[1]);
+          } catch {
+            this.drop(pack);
+            for (const sha of yielded) opts.uncached?.(sha);
             break;
-          end = Math.max(end, next.offset + next.size);
-          j++;
+          }
+          if (next.done) break;
+          yielded.push(next.value[0].sha256);
+          yield [next.value[0].sha256, next.value[1]];
         }
-        const run = readRange(fd, first.at.offset, end - first.at.offset, path);
-        for (let k = i; k < j; k++) {
-          const { sha256, at } = list[k] as { sha256: string; at: PackedBlob };
-          const bytes = run.subarray(
-            at.offset - first.at.offset,
-            at.offset - first.at.offset + at.size,
-          );
-          checkSha256(sha256, bytes);
-          out.set(sha256, bytes);
-        }
-        i = j;
+      } finally {
+        blobs.return(undefined);
       }
-    } finally {
-      closeSync(fd);
+      this.touch(path);
     }
-    this.touch(path);
   }
 
   private touch(path: string): void {
@@ -254,17 +235,6 @@ export class CachePacks {
           index.set(r.sha256, { pack: name, offset: r.offset, size: r.size });
     });
   }
-}
-
-function readRange(fd: number, start: number, length: number, path: string): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, start + got);
-    if (n === 0) throw new Error(`${path} ends before byte ${start + length}`);
-    got += n;
-  }
-  return buf;
 }
 
 /**
@@ -346,9 +316,12 @@ export class CachePackWriter {
   }
 }
 
-/** Throws DIGEST_MISMATCH unless `bytes` hash to `sha256` (only SHA-256: MD5 is not needed). */
+/**
+ * Throws DIGEST_MISMATCH unless `bytes` hash to `sha256` (only SHA-256: MD5 is not needed).
+ * One-shot: a Hash object per 4 KiB blob costs about as much again as the hashing.
+ */
 export function checkSha256(sha256: string, bytes: Uint8Array): void {
-  const got = createHash('sha256').update(bytes).digest('hex');
+  const got = oneShotHash('sha256', bytes, 'hex');
   if (got !== sha256) {
     throw new CairnError(
       'DIGEST_MISMATCH',

@@ -12,6 +12,7 @@ import { BATCH_BLOB_BYTES, fetchBlobs } from './fetch-blobs.js';
 import type { WantedBlob } from './fetch-blobs.js';
 import { copyNewFile } from './file-copy.js';
 import { hashFile } from './hashing.js';
+import { readPacked } from './packed-read.js';
 import { copyVerified, localBlobFiles } from './local-copy.js';
 import { azureDownload, isAzureBlobUrl } from './object-stores/azure.js';
 import { gcsDownload } from './object-stores/gcs.js';
@@ -28,8 +29,6 @@ import type { StatCache } from './stat-cache.js';
 const PLACE_CONCURRENCY = 16;
 /** Large blobs copied from a co-located server's files at once (each is a kernel copy or two). */
 const LOCAL_COPY_CONCURRENCY = 2;
-/** Cached small blobs are read (and held) about this many bytes at a time. */
-const HIT_GROUP_BYTES = 64 * 1024 * 1024;
 
 export interface DownloadOptions {
   root: string;
@@ -186,30 +185,76 @@ interface LocalPlacement {
   /** The entry a blob is copied to, and the others with the same bytes (copied from it after). */
   first(sha256: string): { entry: ManifestEntry; rest: ManifestEntry[] };
   dest(entry: ManifestEntry): string;
-  /** A blob is in place: `src` is where the other entries copy it from. */
+  /** A large blob is in place: `src` is where the other entries copy it from. */
   copied(src: string, rest: ManifestEntry[], size: number): void;
+  /**
+   * A small blob's bytes, read from a server's pack: checked, cached and written like bytes
+   * that arrived over the socket (DIGEST_MISMATCH, keeping nothing, when they are not its).
+   */
+  read(sha256: string, bytes: Buffer): void;
   skipCache: boolean;
 }
 
 /**
- * From a server on this machine whose store is a local folder, large blobs are copied from its
- * files (in the kernel, SHA-256 checked) into the cache and the first destination, instead of
- * crossing a socket: a cold download of 1 GiB then costs two kernel copies beside one hash.
- * Returns the blobs still to fetch: all of them from any other server, and any whose copy failed
- * (unreadable to this user, say), which the socket then brings as before.
+ * From a server on this machine whose store is a local folder, blobs are taken from its files
+ * instead of crossing a socket: large ones copied in the kernel (SHA-256 checked) into the cache
+ * and the first destination, so a cold download of 1 GiB costs two kernel copies beside one
+ * hash; small ones read from its packs a run at a time and checked one by one, so 10^4 small
+ * files cost a few large reads instead of a framed stream the server reads, frames and sends.
+ * Returns the blobs still to fetch: all of them from any other server, and any whose file could
+ * not be read (unreadable to this user, collected meanwhile) or held other bytes, which the
+ * socket then brings as before.
  */
 async function copyLocalBlobs(
   ctx: DownloadContext,
   missing: readonly WantedBlob[],
   to: LocalPlacement,
 ): Promise<WantedBlob[]> {
-  const local = await localBlobFiles(
-    ctx.http,
-    missing.filter((b) => b.size >= BATCH_BLOB_BYTES),
-  );
+  const local = await localBlobFiles(ctx.http, missing, { packed: true });
   if (local.size === 0) return [...missing];
-  const failed = new Set<string>();
-  await runPool([...local], LOCAL_COPY_CONCURRENCY, async ([sha, src]) => {
+  const done = new Set<string>();
+  const whole: [string, string][] = [];
+  const ranges = new Map<string, { sha256: string; offset: number; size: number }[]>();
+  for (const b of missing) {
+    const at = local.get(b.sha256);
+    if (!at) continue;
+    if (b.size >= BATCH_BLOB_BYTES) {
+      // A large blob inside a bigger pack is not held in memory: it streams over the socket.
+      if (at.offset === undefined) whole.push([b.sha256, at.path]);
+      continue;
+    }
+    const blob = { sha256: b.sha256, offset: at.offset ?? 0, size: b.size };
+    const list = ranges.get(at.path);
+    if (list) list.push(blob);
+    else ranges.set(at.path, [blob]);
+  }
+  let n = 0;
+  for (const [path, list] of ranges) {
+    list.sort((a, b) => a.offset - b.offset);
+    const blobs = readPacked(path, list);
+    try {
+      for (;;) {
+        let next: IteratorResult<[{ sha256: string }, Buffer]>;
+        try {
+          next = blobs.next();
+        } catch {
+          break; // unreadable, or shorter than the index said: the rest come over the socket
+        }
+        if (next.done) break;
+        const [blob, bytes] = next.value;
+        try {
+          to.read(blob.sha256, bytes);
+          done.add(blob.sha256);
+        } catch (err) {
+          if (!(err instanceof CairnError && err.code === 'DIGEST_MISMATCH')) throw err;
+        }
+        if (++n % YIELD_EVERY === 0) await yieldToLoop();
+      }
+    } finally {
+      blobs.return(undefined);
+    }
+  }
+  await runPool(whole, LOCAL_COPY_CONCURRENCY, async ([sha, src]) => {
     const { entry, rest } = to.first(sha);
     const d = to.dest(entry);
     const target = { tmp: tempBeside(d), path: d, mode: 0o644 };
@@ -218,11 +263,12 @@ async function copyLocalBlobs(
       if (to.skipCache) await copyVerified(src, sha, entry.size, [target]);
       else from = await ctx.cache.copyIn(sha, src, entry.size, target);
       to.copied(from, rest, entry.size);
+      done.add(sha);
     } catch {
-      failed.add(sha);
+      // the socket brings it
     }
   });
-  return missing.filter((b) => !local.has(b.sha256) || failed.has(b.sha256));
+  return missing.filter((b) => !done.has(b.sha256));
 }
 
 /**
@@ -267,26 +313,7 @@ export async function downloadEntries(
   const placing = new ProgressReporter(opts.onProgress, 'placing', pendingCount, 0);
   const copies: { src: string; entry: ManifestEntry }[] = [];
   const missing: WantedBlob[] = [];
-  // Small ones are read from the cache a group at a time (mostly whole runs of a pack).
-  let group: WantedBlob[] = [];
-  let groupBytes = 0;
-  const placeGroup = async (): Promise<void> => {
-    const found = ctx.cache.readSmallSync(group);
-    let placed = 0;
-    for (const { sha256, size } of group) {
-      const bytes = found.get(sha256);
-      if (!bytes) {
-        missing.push({ sha256, size });
-        continue;
-      }
-      const list = bySha.get(sha256) as ManifestEntry[];
-      for (const e of list) writeDestSync(dest(e), bytes, e.path);
-      placing.add(list.length, size * list.length);
-      if (++placed % YIELD_EVERY === 0) await yieldToLoop();
-    }
-    group = [];
-    groupBytes = 0;
-  };
+  const small: WantedBlob[] = [];
   let n = 0;
   for (const [sha, list] of bySha) {
     if (++n % YIELD_EVERY === 0) await yieldToLoop();
@@ -294,16 +321,25 @@ export async function downloadEntries(
     if (opts.skipCache) {
       missing.push({ sha256: sha, size });
     } else if (size < BATCH_BLOB_BYTES) {
-      group.push({ sha256: sha, size });
-      groupBytes += size;
-      if (groupBytes >= HIT_GROUP_BYTES) await placeGroup();
+      small.push({ sha256: sha, size });
     } else {
       const hit = ctx.cache.lookupSync(sha, size);
       if (hit) for (const e of list) copies.push({ src: hit, entry: e });
       else missing.push({ sha256: sha, size });
     }
   }
-  if (group.length > 0) await placeGroup();
+  // Each small hit is written out as soon as it is read (and checked), through one reused buffer.
+  // One whose pack then proved torn is fetched again, so that the cache holds it once more.
+  const hits = new Set<string>();
+  const uncached = (sha: string): boolean => hits.delete(sha);
+  for (const [sha256, bytes] of ctx.cache.eachSmallSync(small, { reuse: true, uncached })) {
+    const list = bySha.get(sha256) as ManifestEntry[];
+    for (const e of list) writeDestSync(dest(e), bytes, e.path);
+    placing.add(list.length, bytes.length * list.length);
+    hits.add(sha256);
+    if (hits.size % YIELD_EVERY === 0) await yieldToLoop();
+  }
+  for (const w of small) if (!hits.has(w.sha256)) missing.push(w);
 
   const fetching = new ProgressReporter(
     opts.onProgress,
@@ -330,6 +366,10 @@ export async function downloadEntries(
       for (const e of rest) copies.push({ src, entry: e });
       placing.add(1, size);
       fetching.add(1, size);
+    },
+    read: (sha, bytes) => {
+      placeBytes(sha, bytes);
+      fetching.add(1, bytes.length);
     },
     skipCache: opts.skipCache ?? false,
   });

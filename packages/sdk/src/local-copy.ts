@@ -13,17 +13,26 @@ export interface CopyTarget {
   mode: number;
 }
 
+/** Where a blob lies on this machine: a whole file, or (`offset` set) a range of a pack. */
+export interface LocalBlobLocation {
+  path: string;
+  offset?: number;
+}
+
 /**
- * Where a server on this machine keeps these blobs as files (`POST /blobs/local`), by SHA-256.
- * Over a socket, a large blob costs its receiving, hashing and writing in JavaScript; from a file
- * of the same machine it is a copy inside the kernel. Empty for a server elsewhere, a store that
- * is not a local folder, a server without the route, or with CAIRN_LOCAL_COPY=0.
+ * Where a server on this machine keeps these blobs as files (`POST /blobs/local`), by SHA-256;
+ * with `packed`, blobs inside the server's packs too, as ranges. Over a socket, a large blob
+ * costs its receiving, hashing and writing in JavaScript, and 10^4 small ones their batching,
+ * framing and parsing on both sides; from the files of the same machine it is a kernel copy, or
+ * a few large reads. Empty for a server elsewhere, a store that is not a local folder, a server
+ * without the route, or with CAIRN_LOCAL_COPY=0.
  */
 export async function localBlobFiles(
   http: HttpClient,
   blobs: readonly { sha256: string; size: number }[],
-): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+  opts: { packed?: boolean } = {},
+): Promise<Map<string, LocalBlobLocation>> {
+  const out = new Map<string, LocalBlobLocation>();
   if (blobs.length === 0 || process.env['CAIRN_LOCAL_COPY'] === '0') return out;
   if (!isLoopbackUrl(http.baseUrl)) return out;
   const sizes = new Map(blobs.map((b) => [b.sha256, b.size]));
@@ -32,12 +41,17 @@ export async function localBlobFiles(
     const sha256 = hashes.slice(i, i + LOCAL_BLOBS_MAX_HASHES);
     let answer: LocalBlobFiles;
     try {
-      answer = await http.json<LocalBlobFiles>('POST', '/blobs/local', { json: { sha256 } });
+      const json = opts.packed ? { sha256, packed: true } : { sha256 };
+      answer = await http.json<LocalBlobFiles>('POST', '/blobs/local', { json });
     } catch {
       return out; // an older server: everything comes over the socket, as before
     }
     for (const f of answer.items) {
-      if (sizes.get(f.sha256) === f.size && f.path.startsWith('/')) out.set(f.sha256, f.path);
+      if (sizes.get(f.sha256) !== f.size || !f.path.startsWith('/')) continue;
+      const offset = f.offset;
+      if (offset === undefined) out.set(f.sha256, { path: f.path });
+      else if (opts.packed && Number.isSafeInteger(offset) && offset >= 0)
+        out.set(f.sha256, { path: f.path, offset });
     }
   }
   return out;

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
@@ -133,4 +133,83 @@ test('CAIRN_LOCAL_COPY=0 downloads over the socket', async (t) => {
   if (localStore() || process.env['CAIRN_TEST_S3_DIRECT'] === '0') {
     assert.ok(routes.includes(`GET /api/v1/blobs/${sha256}`), routes.join(', '));
   }
+});
+
+/** A directory of small files (each its own bytes), logged; they land in the server's packs. */
+async function loggedSmall(name: string, count = 40) {
+  const dir = await env.dir();
+  const files = new Map<string, Buffer>();
+  for (let i = 0; i < count; i++) {
+    const bytes = randomBytes(100 + i * 37);
+    files.set(`f${i}.bin`, bytes);
+    await writeFile(join(dir, `f${i}.bin`), bytes);
+  }
+  const a = new Artifact({ name, type: 'dataset' });
+  await a.addDir(dir);
+  await (await env.client()).save(a);
+  return files;
+}
+
+async function assertFiles(root: string, files: Map<string, Buffer>): Promise<void> {
+  for (const [name, bytes] of files)
+    assert.deepEqual(await readFile(join(root, name)), bytes, name);
+}
+
+type LocalItems = { items: { sha256: string; size: number; path: string; offset?: number }[] };
+
+test('small blobs are read from the server’s packs, checked one by one, and cached', async (t) => {
+  const files = await loggedSmall('local-packed');
+  const answered: LocalItems[] = [];
+  const { routes, cacheDir, cairn } = await watchedClient(t, {
+    rewriteJson: (route, body) => {
+      if (route === 'POST /api/v1/blobs/local') answered.push(body as LocalItems);
+      return undefined;
+    },
+  });
+  const root = await env.dir();
+  await (await cairn.artifact('local-packed:latest')).download({ root });
+  await assertFiles(root, files);
+  if (!localStore()) return;
+
+  const items = answered.flatMap((a) => a.items);
+  assert.equal(items.length, files.size, 'every small blob was located');
+  assert.ok(
+    items.every((i) => typeof i.offset === 'number'),
+    'as ranges of the server’s packs',
+  );
+  assert.ok(!routes.includes('POST /api/v1/blobs/batch'), routes.join(', '));
+  assert.ok(!routes.some((r) => r.startsWith('GET /api/v1/blobs/')), routes.join(', '));
+  const packs = (await readdir(join(cacheDir, 'packs'))).filter((n) => n.endsWith('.pack'));
+  assert.equal(packs.length, 1, 'kept in one pack of the cache');
+
+  // What was read is in the cache: another download into a new root asks the server for no blob.
+  routes.length = 0;
+  const again = await env.dir();
+  await (await cairn.artifact('local-packed:latest')).download({ root: again });
+  await assertFiles(again, files);
+  assert.ok(!routes.some((r) => r.includes('/blobs')), routes.join(', '));
+});
+
+test('a small blob whose range holds other bytes, or whose pack is gone, comes over the socket', async (t) => {
+  const files = await loggedSmall('local-packed-decoy', 12);
+  const { routes, cairn } = await watchedClient(t, {
+    rewriteJson: (route, body) => {
+      if (route !== 'POST /api/v1/blobs/local') return undefined;
+      const { items } = body as LocalItems;
+      // The first half points one byte early (inside the pack, other bytes); the others at a
+      // pack that does not exist.
+      return {
+        items: items.map((it, i) =>
+          i < items.length / 2
+            ? { ...it, offset: Math.max(1, it.offset ?? 0) - 1 }
+            : { ...it, path: `${it.path}.missing` },
+        ),
+      };
+    },
+  });
+  const root = await env.dir();
+  await (await cairn.artifact('local-packed-decoy:latest')).download({ root });
+  await assertFiles(root, files);
+  if (!localStore()) return;
+  assert.ok(routes.includes('POST /api/v1/blobs/batch'), routes.join(', '));
 });

@@ -64,6 +64,30 @@ test('POST /blobs/local names the files of blobs stored alone, and only of those
   }
 });
 
+test('POST /blobs/local with packed: true names packed blobs as ranges of their pack', async () => {
+  const small = [randomBytes(300), randomBytes(400), randomBytes(500)];
+  await json(putPack(s.api, small));
+  const answer = await json<LocalBlobFiles>(
+    post(`${s.api}/blobs/local`, { sha256: small.map(sha256), packed: true }),
+  );
+  if (s.s3) {
+    assert.deepEqual(answer.items, []);
+    return;
+  }
+  assert.equal(answer.items.length, small.length);
+  for (const bytes of small) {
+    const f = answer.items.find((i) => i.sha256 === sha256(bytes));
+    assert.ok(f?.offset !== undefined, 'a range, not a whole file');
+    assert.equal(f.size, bytes.length);
+    assert.ok(f.path.startsWith(s.dataDir), `${f.path} is inside the data directory`);
+    const pack = await readFile(f.path);
+    assert.deepEqual(pack.subarray(f.offset, f.offset + f.size), bytes);
+  }
+  assert.equal(new Set(answer.items.map((i) => i.path)).size, 1, 'one pack holds them all');
+  const wrong = await post(`${s.api}/blobs/local`, { sha256: [], packed: 'yes' });
+  assert.equal(wrong.status, 400);
+});
+
 test('POST /blobs/local refuses what is not a list of SHA-256s, or too long a list', async () => {
   const bad = await post(`${s.api}/blobs/local`, { sha256: ['nope'] });
   assert.equal(bad.status, 400);

@@ -114,19 +114,27 @@ export function blobRoutes(app: FastifyInstance, s: Services): void {
     async (req) => ({ missing: await s.blobs.missing(req.body.sha256) }),
   );
 
-  app.post<{ Body: { sha256: string[] } }>(
+  app.post<{ Body: { sha256: string[]; packed?: boolean } }>(
     '/blobs/local',
     {
       schema: {
         summary:
-          'Where blobs stored alone lie as files of the server: for a client on the same machine to copy (answered to loopback peers only; empty for stores that are not a local folder)',
+          'Where blobs lie as files of the server: for a client on the same machine to copy or read (answered to loopback peers only; empty for stores that are not a local folder)',
+        description:
+          'Without `packed`, only blobs stored alone (each item is a whole file). With `packed: true`, blobs inside larger packs too: such an item has an `offset`, where its `size` bytes start in the file at `path`.',
         body: Type.Object({
           sha256: Type.Array(Type.String(), { maxItems: LOCAL_BLOBS_MAX_HASHES }),
+          packed: Type.Optional(Type.Boolean()),
         }),
         response: {
           200: Type.Object({
             items: Type.Array(
-              Type.Object({ sha256: Type.String(), size: Type.Integer(), path: Type.String() }),
+              Type.Object({
+                sha256: Type.String(),
+                size: Type.Integer(),
+                path: Type.String(),
+                offset: Type.Optional(Type.Integer()),
+              }),
             ),
           }),
           ...errors,
@@ -136,7 +144,7 @@ export function blobRoutes(app: FastifyInstance, s: Services): void {
     async (req) => {
       const hashes = req.body.sha256.map(checkSha);
       if (!fromThisMachine(req.socket.remoteAddress)) return { items: [] };
-      return { items: await s.blobs.localFiles(hashes) };
+      return { items: await s.blobs.localFiles(hashes, { packed: req.body.packed ?? false }) };
     },
   );
 

@@ -6,6 +6,8 @@ import {
   encodeFrameHeader,
   isSha256Hex,
   newId,
+  readRuns,
+  runSpan,
   type BlobInfo,
 } from '@cairn/core';
 import type { BlobStore, ByteRange, ObjectWriter } from '../store/blob/blob-store.js';
@@ -98,11 +100,13 @@ interface SealedPack {
   rows: BlobRecord[];
 }
 
-/** A blob's bytes as one whole file on the server's machine. */
+/** Where a blob's bytes lie on the server's machine: a whole file, or a range of a pack. */
 export interface LocalBlobFile {
   sha256: string;
   size: number;
   path: string;
+  /** Set for a blob inside a pack with other bytes: where its bytes start in that file. */
+  offset?: number;
 }
 
 /**
@@ -138,21 +142,37 @@ export class BlobService {
   }
 
   /**
-   * Where blobs stored alone lie as whole files of this machine (a filesystem store): a blob
-   * with an object of its own, or a pack of one that holds exactly its bytes (large blobs sent
-   * without a hash). Packed small blobs, unknown hashes and stores of other kinds are left out.
+   * Where blobs lie as files of this machine (a filesystem store): a blob with an object of its
+   * own, or a pack of one that holds exactly its bytes (large blobs sent without a hash), as a
+   * whole file; with `packed`, blobs inside larger packs too, as a range (`offset`). Unknown
+   * hashes and stores of other kinds are left out. Packs are never rewritten once stored, so a
+   * range stays right for as long as the pack exists.
    */
-  async localFiles(sha256s: string[]): Promise<LocalBlobFile[]> {
+  async localFiles(sha256s: string[], opts: { packed?: boolean } = {}): Promise<LocalBlobFile[]> {
     checkShas(sha256s);
     const localPath = this.store.localPath?.bind(this.store);
     if (!localPath) return [];
     const out: LocalBlobFile[] = [];
+    // One stat and one path per pack, not per blob: 10^4 small blobs share a few packs.
+    const packs = new Map<string, { path: string; size: number } | 'gone'>();
     for (const b of await this.meta.findBlobs(sha256s)) {
-      const key = objectKey(b);
-      if (b.packId !== null && (b.offset !== 0 || (await this.store.head(key)) !== b.size)) {
+      if (b.packId === null) {
+        out.push({ sha256: b.sha256, size: b.size, path: localPath(blobKey(b.sha256)) });
         continue;
       }
-      out.push({ sha256: b.sha256, size: b.size, path: localPath(key) });
+      let pack = packs.get(b.packId);
+      if (pack === undefined) {
+        const key = packKey(b.packId);
+        const size = await this.store.head(key);
+        pack = size === undefined ? 'gone' : { path: localPath(key), size };
+        packs.set(b.packId, pack);
+      }
+      if (pack === 'gone') continue;
+      if (b.offset === 0 && pack.size === b.size) {
+        out.push({ sha256: b.sha256, size: b.size, path: pack.path });
+      } else if (opts.packed) {
+        out.push({ sha256: b.sha256, size: b.size, path: pack.path, offset: b.offset });
+      }
     }
     return out;
   }
@@ -381,7 +401,11 @@ export class BlobService {
     const records = await this.findAll(sha256s);
     const keyed = records.map((b) => ({ b, key: objectKey(b) }));
     keyed.sort((x, y) => (x.key === y.key ? x.b.offset - y.b.offset : x.key < y.key ? -1 : 1));
-    const runs = readRuns(keyed);
+    const runs = readRuns(
+      keyed.map((k) => k.b),
+      RUN_LIMITS,
+      objectKey,
+    );
     const store = this.store;
     const read = this.read.bind(this);
     return (async function* frames() {
@@ -406,12 +430,8 @@ export class BlobService {
           for await (const chunk of await read(first)) yield chunk as Uint8Array;
           continue;
         }
-        const last = run[run.length - 1] as BlobRecord;
-        const bytes = await store.readRange(
-          objectKey(first),
-          first.offset,
-          last.offset + last.size - first.offset,
-        );
+        const span = runSpan(run);
+        const bytes = await store.readRange(objectKey(first), span.offset, span.length);
         for (const b of run) {
           add(encodeFrameHeader(b.sha256, b.size));
           if (b.size > 0)
@@ -427,32 +447,5 @@ export class BlobService {
 /** Reads of at most this many bytes gather adjacent blobs of one object; bigger blobs stream. */
 const RUN_MAX_BYTES = 4 * 1024 * 1024;
 /** Blobs closer than this within a pack share one read (the gap is read and dropped). */
-const RUN_MAX_GAP = 64 * 1024;
+const RUN_LIMITS = { maxGap: 64 * 1024, maxBytes: RUN_MAX_BYTES };
 const BATCH_CHUNK_BYTES = 1024 * 1024;
-
-/** Splits blobs sorted by (object, offset) into runs that one read of RUN_MAX_BYTES covers. */
-function readRuns(sorted: readonly { b: BlobRecord; key: string }[]): BlobRecord[][] {
-  const runs: BlobRecord[][] = [];
-  let run: BlobRecord[] = [];
-  let key = '';
-  let start = 0;
-  let end = 0;
-  for (const { b, key: k } of sorted) {
-    const joins =
-      run.length > 0 &&
-      k === key &&
-      b.offset >= end &&
-      b.offset - end <= RUN_MAX_GAP &&
-      b.offset + b.size - start <= RUN_MAX_BYTES;
-    if (!joins) {
-      if (run.length > 0) runs.push(run);
-      run = [];
-      key = k;
-      start = b.offset;
-    }
-    run.push(b);
-    end = b.offset + b.size;
-  }
-  if (run.length > 0) runs.push(run);
-  return runs;
-}

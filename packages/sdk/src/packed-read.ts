@@ -1,0 +1,55 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { readRuns, runSpan } from '@cairn/core';
+import type { PlacedBytes } from '@cairn/core';
+
+/** Blobs closer than this in a pack are read with one read (the gap is read and dropped). */
+const READ_MAX_GAP = 64 * 1024;
+const READ_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads items lying at byte ranges of one file (a pack: the cache's, or a co-located server's),
+ * sorted by offset, with one synchronous read per run of neighbours, and yields each item with
+ * its bytes: a view of the run's buffer, which the caller may keep, unless `reuse` is set. With
+ * `reuse`, every run is read into one buffer (no fresh memory for the kernel to fault in and the
+ * collector to chase, run after run), so an item's bytes are valid only until the next item is
+ * asked for. A caller may await between items (the file stays open until the loop ends). Throws
+ * when the file cannot be opened or ends before an item does; items yielded before stay yielded.
+ */
+export function* readPacked<T extends PlacedBytes>(
+  path: string,
+  sorted: readonly T[],
+  opts: { reuse?: boolean } = {},
+): Generator<[T, Buffer]> {
+  const fd = openSync(path, 'r');
+  let buffer: Buffer | undefined;
+  try {
+    for (const run of readRuns(sorted, { maxGap: READ_MAX_GAP, maxBytes: READ_MAX_BYTES })) {
+      const span = runSpan(run);
+      let into: Buffer;
+      if (opts.reuse) {
+        if (!buffer || buffer.length < span.length) buffer = Buffer.allocUnsafe(span.length);
+        into = buffer.subarray(0, span.length);
+      } else {
+        into = Buffer.allocUnsafe(span.length);
+      }
+      const bytes = readRange(fd, into, span.offset, path);
+      for (const item of run) {
+        const at = item.offset - span.offset;
+        yield [item, bytes.subarray(at, at + item.size)];
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readRange(fd: number, buf: Buffer, start: number, path: string): Buffer {
+  const length = buf.length;
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, start + got);
+    if (n === 0) throw new Error(`${path} ends before byte ${start + length}`);
+    got += n;
+  }
+  return buf;
+}
