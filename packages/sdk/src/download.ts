@@ -196,6 +196,43 @@ interface LocalPlacement {
 }
 
 /**
+ * Reads small blobs from ranges of one file of a co-located server (sorted here by offset) and
+ * places each through `to.read`, adding it to `done`. One that holds other bytes, and the rest
+ * of a file that cannot be read or is shorter than named, are left for the socket.
+ */
+async function readLocalRanges(
+  path: string,
+  list: { sha256: string; offset: number; size: number }[],
+  to: LocalPlacement,
+  done: Set<string>,
+): Promise<void> {
+  list.sort((a, b) => a.offset - b.offset);
+  const blobs = readPacked(path, list);
+  let n = 0;
+  try {
+    for (;;) {
+      let next: IteratorResult<[{ sha256: string }, Buffer]>;
+      try {
+        next = blobs.next();
+      } catch {
+        return; // unreadable, or shorter than the index said
+      }
+      if (next.done) return;
+      const [blob, bytes] = next.value;
+      try {
+        to.read(blob.sha256, bytes);
+        done.add(blob.sha256);
+      } catch (err) {
+        if (!(err instanceof CairnError && err.code === 'DIGEST_MISMATCH')) throw err;
+      }
+      if (++n % YIELD_EVERY === 0) await yieldToLoop();
+    }
+  } finally {
+    blobs.return(undefined);
+  }
+}
+
+/**
  * From a server on this machine whose store is a local folder, blobs are taken from its files
  * instead of crossing a socket: large ones copied in the kernel (SHA-256 checked) into the cache
  * and the first destination, so a cold download of 1 GiB costs two kernel copies beside one
@@ -210,49 +247,25 @@ async function copyLocalBlobs(
   missing: readonly WantedBlob[],
   to: LocalPlacement,
 ): Promise<WantedBlob[]> {
-  const local = await localBlobFiles(ctx.http, missing, { packed: true });
-  if (local.size === 0) return [...missing];
+  const sizes = new Map(missing.map((b) => [b.sha256, b.size]));
   const done = new Set<string>();
   const whole: [string, string][] = [];
-  const ranges = new Map<string, { sha256: string; offset: number; size: number }[]>();
-  for (const b of missing) {
-    const at = local.get(b.sha256);
-    if (!at) continue;
-    if (b.size >= BATCH_BLOB_BYTES) {
-      // A large blob inside a bigger pack is not held in memory: it streams over the socket.
-      if (at.offset === undefined) whole.push([b.sha256, at.path]);
-      continue;
-    }
-    const blob = { sha256: b.sha256, offset: at.offset ?? 0, size: b.size };
-    const list = ranges.get(at.path);
-    if (list) list.push(blob);
-    else ranges.set(at.path, [blob]);
-  }
-  let n = 0;
-  for (const [path, list] of ranges) {
-    list.sort((a, b) => a.offset - b.offset);
-    const blobs = readPacked(path, list);
-    try {
-      for (;;) {
-        let next: IteratorResult<[{ sha256: string }, Buffer]>;
-        try {
-          next = blobs.next();
-        } catch {
-          break; // unreadable, or shorter than the index said: the rest come over the socket
-        }
-        if (next.done) break;
-        const [blob, bytes] = next.value;
-        try {
-          to.read(blob.sha256, bytes);
-          done.add(blob.sha256);
-        } catch (err) {
-          if (!(err instanceof CairnError && err.code === 'DIGEST_MISMATCH')) throw err;
-        }
-        if (++n % YIELD_EVERY === 0) await yieldToLoop();
+  // Small ones are read answer by answer, while the server looks up the next batch.
+  for await (const local of localBlobFiles(ctx.http, missing, { packed: true })) {
+    const ranges = new Map<string, { sha256: string; offset: number; size: number }[]>();
+    for (const [sha256, at] of local) {
+      const size = sizes.get(sha256) as number;
+      if (size >= BATCH_BLOB_BYTES) {
+        // A large blob inside a bigger pack is not held in memory: it streams over the socket.
+        if (at.offset === undefined) whole.push([sha256, at.path]);
+        continue;
       }
-    } finally {
-      blobs.return(undefined);
+      const blob = { sha256, offset: at.offset ?? 0, size };
+      const list = ranges.get(at.path);
+      if (list) list.push(blob);
+      else ranges.set(at.path, [blob]);
     }
+    for (const [path, list] of ranges) await readLocalRanges(path, list, to, done);
   }
   await runPool(whole, LOCAL_COPY_CONCURRENCY, async ([sha, src]) => {
     const { entry, rest } = to.first(sha);

@@ -20,32 +20,36 @@ export interface LocalBlobLocation {
 }
 
 /**
- * Where a server on this machine keeps these blobs as files (`POST /blobs/local`), by SHA-256;
- * with `packed`, blobs inside the server's packs too, as ranges. Over a socket, a large blob
- * costs its receiving, hashing and writing in JavaScript, and 10^4 small ones their batching,
- * framing and parsing on both sides; from the files of the same machine it is a kernel copy, or
- * a few large reads. Empty for a server elsewhere, a store that is not a local folder, a server
- * without the route, or with CAIRN_LOCAL_COPY=0.
+ * Where a server on this machine keeps these blobs as files (`POST /blobs/local`), by SHA-256,
+ * one answer per LOCAL_BLOBS_MAX_HASHES blobs; with `packed`, blobs inside the server's packs
+ * too, as ranges. Over a socket, a large blob costs its receiving, hashing and writing in
+ * JavaScript, and 10^4 small ones their batching, framing and parsing on both sides; from the
+ * files of the same machine it is a kernel copy, or a few large reads. The next answer is asked
+ * for before this one is handed out, so the server looks up one batch while the caller reads the
+ * last. Nothing for a server elsewhere, a store that is not a local folder, a server without the
+ * route (an error ends the answers: the rest come over the socket), or with CAIRN_LOCAL_COPY=0.
  */
-export async function localBlobFiles(
+export async function* localBlobFiles(
   http: HttpClient,
   blobs: readonly { sha256: string; size: number }[],
   opts: { packed?: boolean } = {},
-): Promise<Map<string, LocalBlobLocation>> {
-  const out = new Map<string, LocalBlobLocation>();
-  if (blobs.length === 0 || process.env['CAIRN_LOCAL_COPY'] === '0') return out;
-  if (!isLoopbackUrl(http.baseUrl)) return out;
+): AsyncGenerator<Map<string, LocalBlobLocation>> {
+  if (blobs.length === 0 || process.env['CAIRN_LOCAL_COPY'] === '0') return;
+  if (!isLoopbackUrl(http.baseUrl)) return;
   const sizes = new Map(blobs.map((b) => [b.sha256, b.size]));
   const hashes = [...sizes.keys()];
-  for (let i = 0; i < hashes.length; i += LOCAL_BLOBS_MAX_HASHES) {
+  const ask = (i: number): Promise<LocalBlobFiles | undefined> | undefined => {
+    if (i >= hashes.length) return undefined;
     const sha256 = hashes.slice(i, i + LOCAL_BLOBS_MAX_HASHES);
-    let answer: LocalBlobFiles;
-    try {
-      const json = opts.packed ? { sha256, packed: true } : { sha256 };
-      answer = await http.json<LocalBlobFiles>('POST', '/blobs/local', { json });
-    } catch {
-      return out; // an older server: everything comes over the socket, as before
-    }
+    const json = opts.packed ? { sha256, packed: true } : { sha256 };
+    return http.json<LocalBlobFiles>('POST', '/blobs/local', { json }).catch(() => undefined);
+  };
+  let pending = ask(0);
+  for (let i = 0; pending; i += LOCAL_BLOBS_MAX_HASHES) {
+    const answer = await pending;
+    if (!answer) return; // an older server: everything comes over the socket, as before
+    pending = ask(i + LOCAL_BLOBS_MAX_HASHES);
+    const out = new Map<string, LocalBlobLocation>();
     for (const f of answer.items) {
       if (sizes.get(f.sha256) !== f.size || !f.path.startsWith('/')) continue;
       const offset = f.offset;
@@ -53,8 +57,8 @@ export async function localBlobFiles(
       else if (opts.packed && Number.isSafeInteger(offset) && offset >= 0)
         out.set(f.sha256, { path: f.path, offset });
     }
+    yield out;
   }
-  return out;
 }
 
 /**

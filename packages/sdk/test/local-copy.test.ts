@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LOCAL_BLOBS_MAX_HASHES } from '@cairn/core';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
 import { blobsOnS3, passThroughProxy, startEnv } from './helpers.js';
@@ -136,11 +137,11 @@ test('CAIRN_LOCAL_COPY=0 downloads over the socket', async (t) => {
 });
 
 /** A directory of small files (each its own bytes), logged; they land in the server's packs. */
-async function loggedSmall(name: string, count = 40) {
+async function loggedSmall(name: string, count = 40, size = (i: number) => 100 + i * 37) {
   const dir = await env.dir();
   const files = new Map<string, Buffer>();
   for (let i = 0; i < count; i++) {
-    const bytes = randomBytes(100 + i * 37);
+    const bytes = randomBytes(size(i));
     files.set(`f${i}.bin`, bytes);
     await writeFile(join(dir, `f${i}.bin`), bytes);
   }
@@ -212,4 +213,15 @@ test('a small blob whose range holds other bytes, or whose pack is gone, comes o
   await assertFiles(root, files);
   if (!localStore()) return;
   assert.ok(routes.includes('POST /api/v1/blobs/batch'), routes.join(', '));
+});
+
+test('more small blobs than one answer names are located batch by batch', async (t) => {
+  const files = await loggedSmall('local-packed-many', LOCAL_BLOBS_MAX_HASHES + 50, () => 16);
+  const { routes, cairn } = await watchedClient(t);
+  const root = await env.dir();
+  await (await cairn.artifact('local-packed-many:latest')).download({ root });
+  await assertFiles(root, files);
+  if (!localStore()) return;
+  assert.equal(routes.filter((r) => r === 'POST /api/v1/blobs/local').length, 2);
+  assert.ok(!routes.includes('POST /api/v1/blobs/batch'), routes.join(', '));
 });
