@@ -369,59 +369,62 @@ export async function downloadEntries(
     for (const e of list) writeDestSync(dest(e), bytes, e.path);
     placing.add(list.length, bytes.length * list.length);
   };
-  const overSocket = await copyLocalBlobs(ctx, missing, {
-    first: (sha) => {
-      const [first, ...rest] = bySha.get(sha) as ManifestEntry[];
-      return { entry: first as ManifestEntry, rest };
-    },
-    dest,
-    copied: (src, rest, size) => {
-      for (const e of rest) copies.push({ src, entry: e });
-      placing.add(1, size);
-      fetching.add(1, size);
-    },
-    read: (sha, bytes) => {
-      placeBytes(sha, bytes);
-      fetching.add(1, bytes.length);
-    },
-    skipCache: opts.skipCache ?? false,
-  });
-  if (opts.skipCache) {
-    // Large blobs straight into the root: the first entry receives the bytes, the rest copy it.
-    await fetchBlobs(
-      ctx.http,
-      overSocket,
-      async (sha) => {
+  // What arrived or was read (every blob checked) is kept even when the download fails: a retry
+  // has less to fetch.
+  try {
+    const overSocket = await copyLocalBlobs(ctx, missing, {
+      first: (sha) => {
         const [first, ...rest] = bySha.get(sha) as ManifestEntry[];
-        for (const e of rest) copies.push({ src: dest(first as ManifestEntry), entry: e });
-        return new BlobWriter(dest(first as ManifestEntry), sha, 0o644);
+        return { entry: first as ManifestEntry, rest };
       },
-      placeBytes,
-      fetching,
-    );
-  } else {
-    // What arrived (every blob checked) is kept even when the download fails: a retry has less to fetch.
-    await fetchBlobs(
-      ctx.http,
-      overSocket,
-      async (sha) => {
-        // The first destination is written from the same chunks as the cache; others copy it.
-        const [first, ...rest] = bySha.get(sha) as ManifestEntry[];
-        const d = dest(first as ManifestEntry);
-        const w = await ctx.cache.writer(sha, { tmp: tempBeside(d), path: d, mode: 0o644 });
-        for (const e of rest) copies.push({ src: w.finalPath, entry: e });
-        placing.add(1, (first as ManifestEntry).size);
-        return w;
+      dest,
+      copied: (src, rest, size) => {
+        for (const e of rest) copies.push({ src, entry: e });
+        placing.add(1, size);
+        fetching.add(1, size);
       },
-      placeBytes,
-      fetching,
-    ).finally(() => {
-      try {
-        packed?.finishSync();
-      } catch {
-        packed?.abortSync(); // a full disk: the cache is only a cache
-      }
+      read: (sha, bytes) => {
+        placeBytes(sha, bytes);
+        fetching.add(1, bytes.length);
+      },
+      skipCache: opts.skipCache ?? false,
     });
+    if (opts.skipCache) {
+      // Large blobs straight into the root: the first entry receives the bytes, the rest copy it.
+      await fetchBlobs(
+        ctx.http,
+        overSocket,
+        async (sha) => {
+          const [first, ...rest] = bySha.get(sha) as ManifestEntry[];
+          for (const e of rest) copies.push({ src: dest(first as ManifestEntry), entry: e });
+          return new BlobWriter(dest(first as ManifestEntry), sha, 0o644);
+        },
+        placeBytes,
+        fetching,
+      );
+    } else {
+      await fetchBlobs(
+        ctx.http,
+        overSocket,
+        async (sha) => {
+          // The first destination is written from the same chunks as the cache; others copy it.
+          const [first, ...rest] = bySha.get(sha) as ManifestEntry[];
+          const d = dest(first as ManifestEntry);
+          const w = await ctx.cache.writer(sha, { tmp: tempBeside(d), path: d, mode: 0o644 });
+          for (const e of rest) copies.push({ src: w.finalPath, entry: e });
+          placing.add(1, (first as ManifestEntry).size);
+          return w;
+        },
+        placeBytes,
+        fetching,
+      );
+    }
+  } finally {
+    try {
+      packed?.finishSync();
+    } catch {
+      packed?.abortSync(); // a full disk: the cache is only a cache
+    }
   }
   fetching.done();
 

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOCAL_BLOBS_MAX_HASHES } from '@cairn/core';
 import { Artifact } from '../src/index.js';
@@ -224,4 +224,25 @@ test('more small blobs than one answer names are located batch by batch', async 
   if (!localStore()) return;
   assert.equal(routes.filter((r) => r === 'POST /api/v1/blobs/local').length, 2);
   assert.ok(!routes.includes('POST /api/v1/blobs/batch'), routes.join(', '));
+});
+
+test('a download that fails midway keeps in the cache what it had read', async (t) => {
+  const files = await loggedSmall('local-packed-conflict', 12);
+  const { cacheDir, cairn } = await watchedClient(t);
+  const root = await env.dir();
+  // A directory where the last file (by offset in the pack) should go.
+  await mkdir(join(root, 'f11.bin'));
+  await assert.rejects(
+    (await cairn.artifact('local-packed-conflict:latest')).download({ root }),
+    (err: Error & { code?: string }) => err.code === 'CONFLICT' && /f11\.bin/.test(err.message),
+  );
+  const left = await readdir(join(cacheDir, 'packs'));
+  assert.ok(
+    left.some((n) => n.endsWith('.pack')),
+    `the blobs read before are kept: ${left.join(', ')}`,
+  );
+  assert.ok(!left.some((n) => n.endsWith('.tmp')), `no pack left half written: ${left.join(', ')}`);
+  await rm(join(root, 'f11.bin'), { recursive: true });
+  await (await cairn.artifact('local-packed-conflict:latest')).download({ root });
+  await assertFiles(root, files);
 });
