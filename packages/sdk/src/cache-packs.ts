@@ -146,27 +146,27 @@ export class CachePacks {
     for (const [pack, list] of byPack) {
       list.sort((a, b) => a.offset - b.offset);
       const path = this.packPath(pack);
-      const blobs = readPacked(path, list, opts);
+      let torn = false;
+      const unreadable = (): void => {
+        torn = true;
+      };
       const yielded: string[] = [];
-      try {
-        for (;;) {
-          let next: IteratorResult<[{ sha256: string }, Buffer]>;
-          try {
-            next = blobs.next();
-            if (!next.done) checkSha256(next.value[0].sha256, next.value[1]);
-          } catch {
-            this.drop(pack);
-            for (const sha of yielded) opts.uncached?.(sha);
-            break;
-          }
-          if (next.done) break;
-          yielded.push(next.value[0].sha256);
-          yield [next.value[0].sha256, next.value[1]];
+      for (const [blob, bytes] of readPacked(path, list, { reuse: opts.reuse, unreadable })) {
+        try {
+          checkSha256(blob.sha256, bytes);
+        } catch {
+          torn = true;
+          break;
         }
-      } finally {
-        blobs.return(undefined);
+        yielded.push(blob.sha256);
+        yield [blob.sha256, bytes];
       }
-      this.touch(path);
+      if (torn) {
+        this.drop(pack);
+        for (const sha of yielded) opts.uncached?.(sha);
+      } else {
+        this.touch(path);
+      }
     }
   }
 

@@ -12,15 +12,22 @@ const READ_MAX_BYTES = 16 * 1024 * 1024;
  * its bytes: a view of the run's buffer, which the caller may keep, unless `reuse` is set. With
  * `reuse`, every run is read into one buffer (no fresh memory for the kernel to fault in and the
  * collector to chase, run after run), so an item's bytes are valid only until the next item is
- * asked for. A caller may await between items (the file stays open until the loop ends). Throws
- * when the file cannot be opened or ends before an item does; items yielded before stay yielded.
+ * asked for. A caller may await between items (the file stays open until the loop ends). A file
+ * that cannot be opened, or ends before an item does, ends the items there and calls
+ * `unreadable`; items yielded before stay yielded.
  */
 export function* readPacked<T extends PlacedBytes>(
   path: string,
   sorted: readonly T[],
-  opts: { reuse?: boolean } = {},
+  opts: { reuse?: boolean; unreadable?: () => void } = {},
 ): Generator<[T, Buffer]> {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    opts.unreadable?.();
+    return;
+  }
   let buffer: Buffer | undefined;
   try {
     for (const run of readRuns(sorted, { maxGap: READ_MAX_GAP, maxBytes: READ_MAX_BYTES })) {
@@ -32,10 +39,13 @@ export function* readPacked<T extends PlacedBytes>(
       } else {
         into = Buffer.allocUnsafe(span.length);
       }
-      const bytes = readRange(fd, into, span.offset, path);
+      if (!readFully(fd, into, span.offset)) {
+        opts.unreadable?.();
+        return;
+      }
       for (const item of run) {
         const at = item.offset - span.offset;
-        yield [item, bytes.subarray(at, at + item.size)];
+        yield [item, into.subarray(at, at + item.size)];
       }
     }
   } finally {
@@ -43,13 +53,17 @@ export function* readPacked<T extends PlacedBytes>(
   }
 }
 
-function readRange(fd: number, buf: Buffer, start: number, path: string): Buffer {
-  const length = buf.length;
+/** Fills `buf` from `start` of the file; false when the file ends first or cannot be read. */
+function readFully(fd: number, buf: Buffer, start: number): boolean {
   let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, start + got);
-    if (n === 0) throw new Error(`${path} ends before byte ${start + length}`);
-    got += n;
+  try {
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, start + got);
+      if (n === 0) return false;
+      got += n;
+    }
+  } catch {
+    return false;
   }
-  return buf;
+  return true;
 }

@@ -117,6 +117,30 @@ test('readSmallSync finds packed and loose small blobs alike; a blob in neither 
   assert.equal(cache.readSmallSync([{ sha256: ls, size: 65 }]).size, 0);
 });
 
+test('a pack that vanished or ends early is a miss for each of its blobs, and is dropped', async () => {
+  const cache = new BlobCache(await tempDir());
+  const blobs = ['a', 'b', 'c'].map((ch) => Buffer.alloc(100, ch));
+  const shas = blobs.map((b) => hashBytes(b).sha256);
+  const w = cache.packWriter();
+  blobs.forEach((b, i) => w.addSync(shas[i] as string, b));
+  w.finishSync();
+  const wanted = shas.map((sha256) => ({ sha256, size: 100 }));
+  const [pack] = (await readdir(cache.packs.dir)).filter((n) => n.endsWith('.pack'));
+  // Cut after the first blob: it is read and checked, the others are misses.
+  await writeFile(join(cache.packs.dir, pack as string), blobs[0] as Buffer);
+  const found = cache.readSmallSync(wanted);
+  assert.deepEqual([...found.keys()], [], 'a pack found short is no longer trusted for any blob');
+  assert.deepEqual(await readdir(cache.packs.dir), [], 'pack and index dropped');
+  // A pack removed under its index (another process evicting it) is a miss too.
+  const w2 = cache.packWriter();
+  blobs.forEach((b, i) => w2.addSync(shas[i] as string, b));
+  w2.finishSync();
+  const [pack2] = (await readdir(cache.packs.dir)).filter((n) => n.endsWith('.pack'));
+  await rm(join(cache.packs.dir, pack2 as string));
+  assert.equal(cache.readSmallSync(wanted).size, 0);
+  assert.deepEqual(await readdir(cache.packs.dir), []);
+});
+
 test('safeDestination refuses ../x, /etc/x and symlinks leading out of the root', async () => {
   const base = await tempDir();
   const root = await realRoot(join(base, 'root'));
