@@ -145,7 +145,16 @@ export const LOCAL_BLOBS_MAX_HASHES = 1000;
  * inside larger packs are answered too, with the `offset` where their bytes start.
  */
 export interface LocalBlobFiles {
-  items: { sha256: string; size: number; path: string; offset?: number }[];
+  items: LocalBlobFile[];
+}
+
+/** Where a blob's bytes lie on the server's machine: a whole file, or a range of a pack. */
+export interface LocalBlobFile {
+  sha256: string;
+  size: number;
+  path: string;
+  /** Set for a blob inside a pack with other bytes: where its bytes start in that file. */
+  offset?: number;
 }
 
 export interface UploadStart {

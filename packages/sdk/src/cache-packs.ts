@@ -144,7 +144,6 @@ export class CachePacks {
       else byPack.set(at.pack, [blob]);
     }
     for (const [pack, list] of byPack) {
-      list.sort((a, b) => a.offset - b.offset);
       const path = this.packPath(pack);
       let torn = false;
       const unreadable = (): void => {

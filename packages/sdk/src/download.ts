@@ -196,17 +196,16 @@ interface LocalPlacement {
 }
 
 /**
- * Reads small blobs from ranges of one file of a co-located server (sorted here by offset) and
- * places each through `to.read`, adding it to `done`. One that holds other bytes, and the rest
+ * Reads small blobs from ranges of one file of a co-located server and places each through
+ * `to.read`, adding it to `done`. One that holds other bytes, and the rest
  * of a file that cannot be read or is shorter than named, are left for the socket.
  */
 async function readLocalRanges(
   path: string,
-  list: { sha256: string; offset: number; size: number }[],
+  list: readonly { sha256: string; offset: number; size: number }[],
   to: LocalPlacement,
   done: Set<string>,
 ): Promise<void> {
-  list.sort((a, b) => a.offset - b.offset);
   let n = 0;
   // A file that cannot be read, or is shorter than named, ends the loop: the rest go by socket.
   for (const [blob, bytes] of readPacked(path, list)) {

@@ -7,8 +7,8 @@ const READ_MAX_GAP = 64 * 1024;
 const READ_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
- * Reads items lying at byte ranges of one file (a pack: the cache's, or a co-located server's),
- * sorted by offset, with one synchronous read per run of neighbours, and yields each item with
+ * Reads items lying at byte ranges of one file (a pack: the cache's, or a co-located server's)
+ * in offset order, with one synchronous read per run of neighbours, and yields each item with
  * its bytes: a view of the run's buffer, which the caller may keep, unless `reuse` is set. With
  * `reuse`, every run is read into one buffer (no fresh memory for the kernel to fault in and the
  * collector to chase, run after run), so an item's bytes are valid only until the next item is
@@ -18,9 +18,10 @@ const READ_MAX_BYTES = 16 * 1024 * 1024;
  */
 export function* readPacked<T extends PlacedBytes>(
   path: string,
-  sorted: readonly T[],
+  items: readonly T[],
   opts: { reuse?: boolean; unreadable?: () => void } = {},
 ): Generator<[T, Buffer]> {
+  const sorted = [...items].sort((a, b) => a.offset - b.offset);
   let fd: number;
   try {
     fd = openSync(path, 'r');

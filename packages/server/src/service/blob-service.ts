@@ -9,6 +9,7 @@ import {
   readRuns,
   runSpan,
   type BlobInfo,
+  type LocalBlobFile,
 } from '@cairn/core';
 import type { BlobStore, ByteRange, ObjectWriter } from '../store/blob/blob-store.js';
 import type { BlobRecord, MetaStore } from '../store/meta/meta-store.js';
@@ -98,15 +99,6 @@ interface SealedPack {
   packId: string;
   size: number;
   rows: BlobRecord[];
-}
-
-/** Where a blob's bytes lie on the server's machine: a whole file, or a range of a pack. */
-export interface LocalBlobFile {
-  sha256: string;
-  size: number;
-  path: string;
-  /** Set for a blob inside a pack with other bytes: where its bytes start in that file. */
-  offset?: number;
 }
 
 /**
