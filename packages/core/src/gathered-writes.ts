@@ -49,6 +49,19 @@ export class GatheredWrites {
     this.check();
   }
 
+  /** `push` of each chunk, waiting only where a batch fills (not once per chunk). */
+  async pushAll(chunks: readonly Uint8Array[]): Promise<void> {
+    this.check();
+    for (const chunk of chunks) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.byteLength;
+      if (this.pendingBytes >= this.batchBytes) {
+        await this.flush();
+        this.check();
+      }
+    }
+  }
+
   /** Writes whatever is left and waits for every batch; throws the first failure. */
   async drain(): Promise<void> {
     if (this.pendingBytes > 0) void this.flush();

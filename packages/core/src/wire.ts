@@ -216,6 +216,10 @@ export interface HealthBody {
  * `logArtifact` records `run Produced version`. Routes (under /api/v1):
  *
  *   POST   /runs                 RunCreate                         -> RunInfo (state `running`)
+ *          With `inputs`, `outputs` and `finish` a run is recorded whole in one transaction:
+ *          its edges and its end (an automatic run of a save outside any run is one request,
+ *          never a running run left behind by a client that died between requests). An
+ *          unknown or deleted version → NOT_FOUND naming it, and no run is created.
  *   GET    /runs/:id                                               -> RunInfo
  *   PATCH  /runs/:id             RunUpdate                         -> RunInfo
  *          `heartbeat` keeps the run alive (a crashed run that beats again is running again);
@@ -252,6 +256,12 @@ export interface RunCreate {
   /** W&B's job_type (`train`, `eval`, …); automatic runs use `auto`. */
   jobType?: string | null;
   config?: Record<string, unknown>;
+  /** Versions the run used (`version ContributedTo run`), as POST /runs/:id/inputs records. */
+  inputs?: string[];
+  /** Versions the run logged (`run Produced version`), as POST /runs/:id/outputs records. */
+  outputs?: string[];
+  /** Ends the run at once, as PATCH /runs/:id with `finish` does. */
+  finish?: { exitCode: number };
 }
 
 export interface RunInfo {

@@ -115,17 +115,22 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
       },
     );
     await ctx.statCache.save();
-    await early.settle();
     const others = items.flatMap((i) => (i.kind === 'entry' ? [i.entry] : []));
     // Unique by construction (the draft's items are keyed by path), pre-sorted with a cheap
-    // comparator so validateEntries' code-point sort has little to do. Validated only on the way
-    // to a commit: content equal to latest is that of a version the server already checked.
+    // comparator so validateEntries' code-point sort has little to do.
     const entriesNow = (): ManifestEntry[] =>
       [...prepared.map(entryOf), ...others].sort((a, b) =>
         compareUtf16AsCodePoints(a.path, b.path),
       );
+    // The manifest, made once: its digest, and its check, whose failure only matters on the way
+    // to a commit (content equal to latest is that of a version the server already checked).
+    let made: Manifest | undefined;
+    const manifestNow = (): Manifest => (made ??= makeManifest(entriesNow()));
+    // Made while the server still stores the early batches, where every MD5 is known already.
+    if (!prepared.some((p) => p.md5Pending)) manifestNow();
+    await early.settle();
     // What the next log of the same files may skip to (see DigestMemo).
-    const remember = (digest: string): void => {
+    const memoKey = (): string | undefined => {
       if (
         !mayShortcut ||
         !allSettled(
@@ -133,10 +138,16 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
           hashStartedMs,
         )
       ) {
-        return;
+        return undefined;
       }
       const files = prepared.map((p) => ({ path: p.item.path, stat: p.stat }));
-      ctx.digests.set(draftKey(files, others), digest);
+      return draftKey(files, others);
+    };
+    // Worked out while the commit is on its way (see commitFor), else when needed.
+    let keyDuringCommit: { key: string | undefined } | undefined;
+    const remember = (digest: string): void => {
+      const key = keyDuringCommit?.key ?? memoKey();
+      if (key !== undefined) ctx.digests.set(key, digest);
     };
     // What this log sent: the commit's session, the early batches, the streamed large files.
     const totals = (s: UploadStats = NOTHING_SENT): UploadStats => ({
@@ -154,17 +165,19 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
     // Unchanged content (typically every hash came from the stat cache) needs no session.
     // Files still waiting for their MD5 are by definition not in the stat cache: rarely equal.
     const known = await latestVersion();
-    if (!prepared.some((p) => p.md5Pending)) {
-      entries = entriesNow();
-      const same = sameLatest(known, manifestDigest(entries));
+    if (made !== undefined) {
+      const same = sameLatest(known, made.digest);
       if (same) return unchanged(same);
     }
-    const isSame = (list: ManifestEntry[]): boolean =>
-      sameLatest(known, manifestDigest(list)) !== undefined;
     const commitFor = (): CommitRequest | PlacedCommitRequest | undefined => {
-      entries ??= entriesNow();
-      if (isSame(entries)) return undefined;
-      entries = validateEntries(entries);
+      const m = manifestNow();
+      if (sameLatest(known, m.digest) !== undefined) return undefined;
+      if ('err' in m.checked) throw m.checked.err;
+      entries = m.checked;
+      // The request is written before immediates run: the key is made while the server works.
+      setImmediate(() => {
+        keyDuringCommit = { key: memoKey() };
+      });
       const plain: CommitRequest = {
         ...log.commit,
         entries,
@@ -194,15 +207,34 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
     }
     remember(result.version.digest);
     // The server records new bytes as born in this version; keep the cached manifest equal.
-    const stored = result.created
-      ? (entries ?? entriesNow()).map((e) =>
-          e.birthArtifactId === undefined && e.sha256 !== undefined
-            ? { ...e, birthArtifactId: result.version.id }
-            : e,
-        )
-      : undefined;
+    // `entries` are validateEntries' fresh copies, this log's own: set in place, not copied.
+    let stored: ManifestEntry[] | undefined;
+    if (result.created && entries !== undefined) {
+      for (const e of entries) {
+        if (e.birthArtifactId === undefined && e.sha256 !== undefined) {
+          e.birthArtifactId = result.version.id;
+        }
+      }
+      stored = entries;
+    }
     return { kind: 'committed', result, entries: stored, stats: totals(stats) };
   } finally {
     await early.release();
   }
+}
+
+/** A draft's manifest: entries as listed, their digest, and validateEntries' answer for them. */
+interface Manifest {
+  digest: string;
+  checked: ManifestEntry[] | { err: unknown };
+}
+
+function makeManifest(listed: ManifestEntry[]): Manifest {
+  let checked: Manifest['checked'];
+  try {
+    checked = validateEntries(listed);
+  } catch (err) {
+    checked = { err };
+  }
+  return { digest: manifestDigest(listed), checked };
 }

@@ -8,6 +8,17 @@ import type { UploadStats, UploadTarget } from './upload.js';
 /** A batch of freshly hashed small files is sent early once it holds this many files or bytes. */
 export const EARLY_BATCH_FILES = 2000;
 export const EARLY_BATCH_BYTES = 8 * 1024 * 1024;
+/** The first batch's file count; each next one doubles it, up to EARLY_BATCH_FILES. */
+export const EARLY_FIRST_BATCH_FILES = 250;
+
+/**
+ * Files in the early batch numbered `k` (from 0). Small first batches start the server's work
+ * sooner (it sits idle until the first one arrives); larger later ones keep the per-batch cost
+ * of a session and a pack request low.
+ */
+export function earlyBatchFiles(k: number): number {
+  return Math.min(EARLY_BATCH_FILES, EARLY_FIRST_BATCH_FILES * 2 ** Math.min(k, 16));
+}
 
 /**
  * Sends the bytes of small files while the rest of a draft is still being hashed, so the
@@ -47,7 +58,7 @@ export class EarlyUploads {
   offer(f: PreparedFile): void {
     this.batch.push(f);
     this.batchBytes += f.hashes.size;
-    if (this.batch.length >= EARLY_BATCH_FILES || this.batchBytes >= EARLY_BATCH_BYTES) {
+    if (this.batch.length >= earlyBatchFiles(this.queued) || this.batchBytes >= EARLY_BATCH_BYTES) {
       this.add(this.batch);
       this.batch = [];
       this.batchBytes = 0;

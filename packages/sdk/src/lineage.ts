@@ -102,12 +102,14 @@ export async function recordLogged(
   const recorder = run ?? active;
   if (recorder) return recorder.recordOutput(version.id);
   if (!created) return false;
-  const auto = await createRun(ctx, {
+  // One request, one transaction: a client that dies here leaves no run behind that would
+  // later be reported crashed, and a log pays one round trip and one commit for its run.
+  await createRun(ctx, {
     entity: version.entity,
     project: version.project,
     jobType: 'auto',
+    outputs: [version.id],
+    finish: { exitCode: 0 },
   });
-  await linkRun(ctx, auto.id, 'outputs', version.id);
-  await updateRun(ctx, auto.id, { finish: { exitCode: 0 } });
   return false;
 }

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import type { RunningServer } from '@cairn/server';
 import { startTestServer } from '../../server/test/backends.js';
 import { Artifact, Cairn, Run } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { passThroughProxy, tempDir } from './helpers.js';
 
 // A short server-side heartbeat timeout, so both crash detection and the SDK's heartbeat
 // keeping a run alive show within a second.
@@ -35,6 +35,27 @@ async function draft(name: string, content: string): Promise<Artifact> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a save outside any run records its automatic run in one request', async (t) => {
+  const routes: string[] = [];
+  const proxy = await passThroughProxy(server.url, { onRequest: (r) => routes.push(r) });
+  t.after(() => proxy.close());
+  const client = new Cairn({
+    url: proxy.url,
+    entity: 'tester',
+    project: 'proj',
+    cacheDir: dirs[1],
+  });
+  const logged = await (await draft('auto-once', 'logged once')).save({ client });
+  assert.deepEqual(
+    routes.filter((r) => r.includes('/runs')),
+    ['POST /api/v1/runs'],
+  );
+  const auto = await logged.loggedBy();
+  assert.equal(auto?.jobType, 'auto');
+  assert.equal(auto?.state, 'finished');
+  assert.equal(auto?.exitCode, 0);
+});
 
 test('init, use, log, finish: edges, loggedBy/usedBy and lineage through the SDK', async () => {
   // Outside any run: save() creates an automatic run that logs the version and finishes.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { CommitRequest } from '@cairn/core';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
-import { EARLY_BATCH_FILES } from '../src/early-upload.js';
+import { EARLY_BATCH_FILES, earlyBatchFiles } from '../src/early-upload.js';
 import { passThroughProxy, startEnv, writeTree } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
@@ -203,14 +203,19 @@ test('a large draft sends full batches of small files while hashing the rest; th
     assert.equal(a.created, true);
     assert.equal(a.lastUpload?.missing, n, 'every blob sent once');
     const count = (what: string): number => seen.filter((r) => r.startsWith(what)).length;
+    // Batches of 250, 500, 1000 and 2000 files go early; the last 750 with the commit's session.
+    let batches = 0;
+    for (let left = n; left >= earlyBatchFiles(batches); batches++)
+      left -= earlyBatchFiles(batches);
+    assert.equal(batches, 4);
     assert.equal(
       count('POST /api/v1/uploads'),
-      3 + 1,
-      'two early sessions, the commit, its session',
+      batches + 2,
+      'the early sessions, the commit, its session',
     );
     // The commit abandons the early sessions itself: no request of their own, and they are gone.
     assert.equal(count('DELETE /api/v1/uploads/'), 0);
-    assert.equal(released.length, 2);
+    assert.equal(released.length, batches);
     for (const id of released) {
       const gone = await fetch(`${env.url}/api/v1/uploads/${id}`, { method: 'DELETE' });
       assert.equal(gone.status, 404, `session ${id} was abandoned by the commit`);

@@ -136,6 +136,22 @@ for (const backend of backends) {
       assert.equal(await store.head('packs/bb/dropped'), undefined);
     });
 
+    test('writeAll writes its chunks in order, between plain writes, across batches and parts', async () => {
+      const big = bytesOf(S3_PART_BYTES * 2 + 777, 5);
+      const pieces: Uint8Array[] = [];
+      for await (const c of chunks(big, 4096 + 7)) pieces.push(c);
+      const w = await store.createWriter('packs/bb/all');
+      const [first, ...rest] = pieces;
+      await w.write(first as Uint8Array);
+      const half = Math.floor(rest.length / 2);
+      await w.writeAll(rest.slice(0, half));
+      await w.writeAll([]);
+      await w.writeAll(rest.slice(half, -1));
+      await w.write(rest.at(-1) as Uint8Array);
+      assert.equal(await w.commit(), big.length);
+      assert.equal(sha(await readAll(await store.get('packs/bb/all'))), sha(big));
+    });
+
     test('writing an existing key again keeps its bytes', async () => {
       const b = bytesOf(5000, 4);
       await store.put('packs/cc/same', chunks(b));

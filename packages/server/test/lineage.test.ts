@@ -149,6 +149,65 @@ test('inputs and outputs are edges in associations; versions list their runs', a
   await finish(r2.id, 0);
 });
 
+test('a run created with inputs, outputs and finish is recorded whole, or not at all', async () => {
+  const raw = await version('whole-raw', 'whole raw');
+  const made = await version('whole-made', 'whole made');
+  const runsOf = async (id: string, direction: string) =>
+    (
+      await json<{ items: RunInfo[] }>(fetch(`${s.api}/versions/${id}/runs?direction=${direction}`))
+    ).items.map((r) => r.id);
+
+  const run = await startRun({
+    jobType: 'auto',
+    inputs: [raw.id],
+    outputs: [made.id, made.id],
+    finish: { exitCode: 0 },
+  });
+  assert.equal(run.state, 'finished');
+  assert.equal(run.exitCode, 0);
+  assert.equal(run.finishedAt, run.createdAt);
+  assert.deepEqual(await runsOf(made.id, 'producer'), [run.id]);
+  assert.deepEqual(await runsOf(raw.id, 'consumers'), [run.id]);
+  // Ended at birth: it takes no further outputs.
+  await json<ErrorBody>(post(`${s.api}/runs/${run.id}/outputs`, { versionId: raw.id }), 409);
+
+  const failed = await startRun({ outputs: [raw.id], finish: { exitCode: 3 } });
+  assert.equal(failed.state, 'failed');
+  assert.equal(failed.exitCode, 3);
+  const open = await startRun({ inputs: [made.id] });
+  assert.equal(open.state, 'running');
+  assert.deepEqual(await runsOf(made.id, 'consumers'), [open.id]);
+  await finish(open.id, 0);
+
+  // One unknown version: 404 naming it, and neither the run nor its other edges exist.
+  const unknown = 'e'.repeat(32);
+  const missing = await json<ErrorBody>(
+    post(`${s.api}/runs`, {
+      entity: 'alice',
+      project: 'proj',
+      inputs: [made.id],
+      outputs: [unknown],
+      finish: { exitCode: 0 },
+    }),
+    404,
+  );
+  assert.match(missing.error.message, new RegExp(unknown));
+  assert.deepEqual(await runsOf(made.id, 'consumers'), [open.id]);
+
+  for (const [body, rule] of [
+    [{ outputs: 'x' }, 'run.outputs'],
+    [{ inputs: ['not-an-id'] }, 'run.inputs'],
+    [{ outputs: Array(1001).fill(made.id) }, 'run.outputs'],
+    [{ finish: { exitCode: 1.5 } }, 'run.exitCode'],
+  ] as const) {
+    const bad = await json<ErrorBody>(
+      post(`${s.api}/runs`, { entity: 'alice', project: 'proj', ...body }),
+      400,
+    );
+    assert.equal(bad.error.details?.['rule'], rule, JSON.stringify(body));
+  }
+});
+
 test('lineage walks upstream, downstream and both, bounded by depth', async () => {
   // a -> r1 -> b -> r2 -> c
   const a = await version('chain-a', 'a');

@@ -24,6 +24,18 @@ export const RunCreate = Type.Object({
   name: Type.Optional(Nullable(Type.String())),
   jobType: Type.Optional(Nullable(Type.String())),
   config: Type.Optional(Type.Unknown()),
+  inputs: Type.Optional(
+    Type.Unknown({ description: 'version ids the run used, recorded with it (at most 1000)' }),
+  ),
+  outputs: Type.Optional(
+    Type.Unknown({ description: 'version ids the run logged, recorded with it (at most 1000)' }),
+  ),
+  finish: Type.Optional(
+    Type.Object(
+      { exitCode: Type.Unknown() },
+      { description: 'ends the run at once: exit code 0 finished, else failed' },
+    ),
+  ),
 });
 
 export const RunUpdate = Type.Object({

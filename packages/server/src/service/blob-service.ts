@@ -298,14 +298,24 @@ export class BlobService {
       pending = [];
       pendingBytes = 0;
       const present = await this.meta.presentBlobs(batch.map((f) => f.blob.sha256));
+      // Synchronous per frame: the parts of a pack's run of frames go to its writer at once.
+      let p: OpenPack | null = null;
+      let parts: Uint8Array[] = [];
       for (const f of batch) {
         if (present.has(f.blob.sha256)) continue;
-        const p = await openPack();
-        const offset = p.bytes;
-        for (const part of f.parts) await p.writer.write(part);
+        p ??= await openPack();
+        p.rows.push({ ...f.blob, packId: p.packId, offset: p.bytes });
+        for (const part of f.parts) parts.push(part);
         p.bytes += f.blob.size;
-        await added(p, f.blob, offset);
+        if (p.bytes >= PACK_TARGET_BYTES) {
+          await p.writer.writeAll(parts);
+          parts = [];
+          cur.open = null;
+          await seal(p);
+          p = null;
+        }
       }
+      if (p !== null) await p.writer.writeAll(parts);
     };
 
     try {

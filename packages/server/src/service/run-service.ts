@@ -15,11 +15,13 @@ import {
   type RunUpdate,
   type RunsDirection,
 } from '@cairn/core';
-import type { LineageStore, RunPatch, RunRecord } from '../store/meta/lineage-store.js';
+import type { EdgeRecord, LineageStore, RunPatch, RunRecord } from '../store/meta/lineage-store.js';
 import type { NodeArns } from './run-arns.js';
 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 5 * 60 * 1000;
 const MAX_RUN_NAME = 128;
+/** Versions one POST /runs may name as inputs or outputs; more are linked one request each. */
+export const MAX_RUN_CREATE_LINKS = 1000;
 
 export interface RunServiceOptions {
   arns: NodeArns;
@@ -59,6 +61,26 @@ function validateExitCode(value: unknown): number {
     });
   }
   return value;
+}
+
+/** The distinct version ids of a run body's `inputs` or `outputs` (absent: none). */
+function validateVersionIds(value: unknown, field: 'inputs' | 'outputs'): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MAX_RUN_CREATE_LINKS) {
+    throw new ValidationError(
+      `${field} must be a list of at most ${MAX_RUN_CREATE_LINKS} version ids`,
+      { rule: `run.${field}` },
+    );
+  }
+  for (const id of value) {
+    if (!isId(id)) {
+      throw new ValidationError(
+        `${field} must hold version ids (32 hex digits), got ${JSON.stringify(id)}`,
+        { rule: `run.${field}` },
+      );
+    }
+  }
+  return [...new Set(value as string[])];
 }
 
 /** Runs: their lifecycle, crash detection by heartbeat, and their edges to artifact versions. */
@@ -108,6 +130,10 @@ export class RunService {
     return checked ?? r;
   }
 
+  /**
+   * Starts a run; with `inputs`, `outputs` or `finish` it is stored with its edges and its end
+   * in one transaction, so no half-recorded run is ever visible.
+   */
   async create(body: RunCreate): Promise<RunInfo> {
     if (typeof body !== 'object' || body === null) {
       throw new ValidationError('run body must be a JSON object');
@@ -116,6 +142,9 @@ export class RunService {
     const project = validateProjectPath(
       typeof body.project === 'string' ? body.project : String(body.project),
     );
+    const inputs = validateVersionIds(body.inputs, 'inputs');
+    const outputs = validateVersionIds(body.outputs, 'outputs');
+    const exitCode = body.finish === undefined ? undefined : validateExitCode(body.finish.exitCode);
     const id = newId();
     const at = this.now().toISOString();
     const run: RunRecord = {
@@ -128,14 +157,21 @@ export class RunService {
           ? null
           : validateName(body.jobType, 'job type'),
       config: { ...validateMetadata(body.config) },
-      state: 'running',
-      exitCode: null,
+      state: exitCode === undefined ? 'running' : exitCode === 0 ? 'finished' : 'failed',
+      exitCode: exitCode ?? null,
       step: 0,
       heartbeatAt: at,
       createdAt: at,
-      finishedAt: null,
+      finishedAt: exitCode === undefined ? null : at,
     };
-    await this.store.insertRun(run);
+    for (const v of inputs) await this.assertLive(v, id, 'input');
+    for (const v of outputs) await this.assertLive(v, id, 'output');
+    // A new run has no history yet: its outputs get no historyStep, as a link would give none.
+    const runArn = this.o.arns.run(id);
+    await this.store.insertRun(run, [
+      ...inputs.map((v) => this.edge(runArn, v, 'input', at)),
+      ...outputs.map((v) => this.edge(runArn, v, 'output', at)),
+    ]);
     return this.info(run);
   }
 
@@ -204,20 +240,9 @@ export class RunService {
     }
     const run = await this.record(id);
     this.assertNotEnded(run, role === 'input' ? 'given inputs' : 'given outputs');
-    if (!(await this.store.isLiveVersion(versionId))) {
-      throw new NotFoundError(
-        `artifact version ${versionId} does not exist (or was deleted); it cannot be ${role === 'input' ? 'used' : 'logged'} by run ${id}`,
-        { versionId },
-      );
-    }
-    const runArn = this.o.arns.run(id);
-    const versionArn = this.o.arns.version(versionId);
+    await this.assertLive(versionId, id, role);
     const at = this.now().toISOString();
-    const edge =
-      role === 'input'
-        ? { source: versionArn, dest: runArn, type: LINEAGE_EDGE_CONTRIBUTED_TO, createdAt: at }
-        : { source: runArn, dest: versionArn, type: LINEAGE_EDGE_PRODUCED, createdAt: at };
-    const stored = await this.store.insertEdge(edge);
+    const stored = await this.store.insertEdge(this.edge(this.o.arns.run(id), versionId, role, at));
     if (role === 'output') {
       // W&B historyStep: where the run's history stood when it (first) logged the version.
       const step = await this.store.lastHistoryStep(id);
@@ -227,6 +252,31 @@ export class RunService {
       await this.store.updateRun(id, { state: 'running', finishedAt: null, heartbeatAt: at });
     }
     return stored;
+  }
+
+  private async assertLive(
+    versionId: string,
+    runId: string,
+    role: 'input' | 'output',
+  ): Promise<void> {
+    if (!(await this.store.isLiveVersion(versionId))) {
+      throw new NotFoundError(
+        `artifact version ${versionId} does not exist (or was deleted); it cannot be ${role === 'input' ? 'used' : 'logged'} by run ${runId}`,
+        { versionId },
+      );
+    }
+  }
+
+  private edge(
+    runArn: string,
+    versionId: string,
+    role: 'input' | 'output',
+    at: string,
+  ): EdgeRecord {
+    const versionArn = this.o.arns.version(versionId);
+    return role === 'input'
+      ? { source: versionArn, dest: runArn, type: LINEAGE_EDGE_CONTRIBUTED_TO, createdAt: at }
+      : { source: runArn, dest: versionArn, type: LINEAGE_EDGE_PRODUCED, createdAt: at };
   }
 
   /**

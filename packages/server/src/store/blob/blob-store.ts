@@ -17,6 +17,8 @@ export interface ByteRange {
 /** An object being written piece by piece (a pack filling up, a blob of unknown hash). */
 export interface ObjectWriter {
   write(chunk: Uint8Array): Promise<void>;
+  /** `write` of each chunk in order, with one wait for the lot: a pack's thousand small blobs. */
+  writeAll(chunks: readonly Uint8Array[]): Promise<void>;
   /** Makes the object durable and visible under its key; returns its size. */
   commit(): Promise<number>;
   /** Drops everything written so far; safe to call after a failed commit. */

@@ -60,6 +60,11 @@ class FsObjectWriter implements ObjectWriter {
     await this.writes.push(chunk);
   }
 
+  async writeAll(chunks: readonly Uint8Array[]): Promise<void> {
+    for (const c of chunks) this.size += c.byteLength;
+    await this.writes.pushAll(chunks);
+  }
+
   async commit(): Promise<number> {
     if (this.done) throw new Error('object writer already finished');
     this.done = true;

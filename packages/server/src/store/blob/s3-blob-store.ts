@@ -109,6 +109,9 @@ class S3ObjectWriter implements ObjectWriter {
     this.size += chunk.byteLength;
     if (this.pendingBytes >= S3_PART_BYTES) await this.sendPart();
   }
+  async writeAll(chunks: readonly Uint8Array[]): Promise<void> {
+    for (const c of chunks) await this.write(c);
+  }
 
   async commit(): Promise<number> {
     if (this.done) throw new Error('object writer already finished');

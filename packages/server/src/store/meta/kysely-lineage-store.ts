@@ -65,24 +65,41 @@ export class KyselyLineageStore implements LineageStore {
     this.db = db.withTables<RunTables>();
   }
 
-  async insertRun(run: RunRecord): Promise<void> {
-    await this.db
-      .insertInto('runs')
-      .values({
-        id: run.id,
-        entity: run.entity,
-        project: run.project,
-        name: run.name,
-        job_type: run.jobType,
-        config: JSON.stringify(run.config),
-        state: run.state,
-        exit_code: run.exitCode,
-        step: run.step,
-        heartbeat_at: run.heartbeatAt,
-        created_at: run.createdAt,
-        finished_at: run.finishedAt,
-      })
-      .execute();
+  async insertRun(run: RunRecord, edges: EdgeRecord[] = []): Promise<void> {
+    const insert = async (db: LineageDb): Promise<void> => {
+      await db
+        .insertInto('runs')
+        .values({
+          id: run.id,
+          entity: run.entity,
+          project: run.project,
+          name: run.name,
+          job_type: run.jobType,
+          config: JSON.stringify(run.config),
+          state: run.state,
+          exit_code: run.exitCode,
+          step: run.step,
+          heartbeat_at: run.heartbeatAt,
+          created_at: run.createdAt,
+          finished_at: run.finishedAt,
+        })
+        .execute();
+      for (const part of chunks(edges)) {
+        await db
+          .insertInto('associations')
+          .values(
+            part.map((e) => ({
+              source_arn: e.source,
+              dest_arn: e.dest,
+              type: e.type,
+              created_at: e.createdAt,
+            })),
+          )
+          .execute();
+      }
+    };
+    if (edges.length === 0) await insert(this.db);
+    else await this.db.transaction().execute(insert);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { bulkInsert } from './bulk-insert.js';
+import { selectIn } from './select-in.js';
 import { codePointOrder } from './dialect.js';
 import type { Database } from './schema.js';
 import type { FolderQueries } from './folder-queries.js';
@@ -87,7 +88,9 @@ function toEntry(r: Selectable<Database['entries']>): EntryRecord {
   };
 }
 
-function toBlob(r: Selectable<Database['blobs']>): BlobRecord {
+function toBlob(
+  r: Pick<Selectable<Database['blobs']>, 'sha256' | 'md5' | 'size' | 'pack_id' | 'offset'>,
+): BlobRecord {
   return {
     sha256: r.sha256,
     md5: r.md5,
@@ -502,29 +505,19 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async findBlobs(sha256s: string[]): Promise<BlobRecord[]> {
-    const out: BlobRecord[] = [];
-    for (const part of chunks([...new Set(sha256s)])) {
-      const rows = await this.db
-        .selectFrom('blobs')
-        .selectAll()
-        .where('sha256', 'in', part)
-        .execute();
-      out.push(...rows.map(toBlob));
-    }
-    return out;
+    const rows = await selectIn(
+      this.db,
+      'blobs',
+      ['sha256', 'md5', 'size', 'pack_id', 'offset'],
+      'sha256',
+      [...new Set(sha256s)],
+    );
+    return rows.map(toBlob);
   }
 
   async presentBlobs(sha256s: string[]): Promise<Set<string>> {
-    const out = new Set<string>();
-    for (const part of chunks([...new Set(sha256s)])) {
-      const rows = await this.db
-        .selectFrom('blobs')
-        .select('sha256')
-        .where('sha256', 'in', part)
-        .execute();
-      for (const r of rows) out.add(r.sha256);
-    }
-    return out;
+    const rows = await selectIn(this.db, 'blobs', ['sha256'], 'sha256', [...new Set(sha256s)]);
+    return new Set(rows.map((r) => r.sha256));
   }
 
   async getBlob(sha256: string): Promise<BlobRecord | undefined> {

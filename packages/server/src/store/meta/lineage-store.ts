@@ -43,7 +43,8 @@ export interface WalkResult {
 }
 
 export interface LineageStore {
-  insertRun(run: RunRecord): Promise<void>;
+  /** Inserts the run and its first edges (none already exist: the run is new) atomically. */
+  insertRun(run: RunRecord, edges?: EdgeRecord[]): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   getRuns(ids: string[]): Promise<RunRecord[]>;
   updateRun(id: string, patch: RunPatch): Promise<void>;

@@ -8,6 +8,7 @@ import * as m007 from './007_links.js';
 import * as m008 from './008_tag_order.js';
 import * as m011 from './011_run_history.js';
 import * as m012 from './012_sagemaker_paging.js';
+import * as m013 from './013_drop_entries_sha256.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '008_tag_order': m008,
   '011_run_history': m011,
   '012_sagemaker_paging': m012,
+  '013_drop_entries_sha256': m013,
 };
 
 export const migrationProvider: MigrationProvider = {
