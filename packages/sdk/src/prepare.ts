@@ -109,10 +109,27 @@ export async function prepareFiles(
   const large: { item: LocalFileItem; index: number }[] = [];
   const slab = new Slab();
   let kept = 0;
+  /** A small file read whole and unchanged across its read: hashed, recorded, offered. */
+  const commitSmall = (
+    i: number,
+    item: LocalFileItem,
+    bytes: Buffer,
+    after: FileStat,
+    started: number,
+  ): void => {
+    const hashes = hashBytes(bytes);
+    statCache.record(item.localPath, after, hashes, started);
+    const keep = keepBytes && kept + bytes.length <= KEEP_BYTES_BUDGET;
+    if (keep) kept += bytes.length;
+    out[i] = keep ? { item, hashes, stat: after, bytes } : { item, hashes, stat: after };
+    onFresh?.(out[i] as PreparedFile);
+    progress.add(1, hashes.size);
+  };
   for (let i = 0; i < files.length; i++) {
     if (i > 0 && i % YIELD_EVERY === 0) await yieldToLoop();
     const item = files[i] as LocalFileItem;
     const added = item.addedStat;
+    let fresh: { bytes: Buffer; after: FileStat; started: number } | undefined;
     if (added) {
       item.addedStat = undefined;
       const hit = statCache.lookup(item.localPath, added);
@@ -121,6 +138,18 @@ export async function prepareFiles(
         progress.add(1, hit.size);
         continue;
       }
+      // The listing's stat serves as the "before" stat: a file whose fstat after the read still
+      // equals it did not change from the listing to the end of the read, so no second stat is
+      // needed. One that moved meanwhile takes the full path below (a fresh stat, a new read).
+      if (added.size < SMALL_FILE_BYTES) {
+        const started = nowMs();
+        const read = readSmall(item, added, slab, false);
+        if (read) fresh = { ...read, started };
+      }
+    }
+    if (fresh) {
+      commitSmall(i, item, fresh.bytes, fresh.after, fresh.started);
+      continue;
     }
     let before: Stats;
     try {
@@ -139,14 +168,8 @@ export async function prepareFiles(
       continue;
     }
     const started = nowMs();
-    const { bytes, after } = readSmall(item, before, slab);
-    const hashes = hashBytes(bytes);
-    statCache.record(item.localPath, after, hashes, started);
-    const keep = keepBytes && kept + bytes.length <= KEEP_BYTES_BUDGET;
-    if (keep) kept += bytes.length;
-    out[i] = keep ? { item, hashes, stat: after, bytes } : { item, hashes, stat: after };
-    onFresh?.(out[i] as PreparedFile);
-    progress.add(1, hashes.size);
+    const { bytes, after } = readSmall(item, before, slab, true);
+    commitSmall(i, item, bytes, after, started);
   }
   const deferMd5 = large.length > 0 && (await options.deferLargeMd5) === true;
   const hasher = large.length > 0 ? await options.largeHasher : undefined;
@@ -201,17 +224,32 @@ const SLAB_BYTES = 1 << 20;
 /**
  * Reads a small file whole: open, read exactly the size stat reported, fstat the open file,
  * close. The fstat is the "after" stat: same inode as the bytes read, and any move of size,
- * mtime or ctime since the first stat is an error, never a digest of other bytes.
+ * mtime or ctime since the first stat is an error (or, with `strict` false, undefined: the
+ * caller stats afresh and reads again), never a digest of other bytes.
  */
 function readSmall(
   item: LocalFileItem,
-  before: Stats,
+  before: FileStat,
   slab: Slab,
-): { bytes: Buffer; after: FileStat } {
+  strict: true,
+): { bytes: Buffer; after: FileStat };
+function readSmall(
+  item: LocalFileItem,
+  before: FileStat,
+  slab: Slab,
+  strict: false,
+): { bytes: Buffer; after: FileStat } | undefined;
+function readSmall(
+  item: LocalFileItem,
+  before: FileStat,
+  slab: Slab,
+  strict: boolean,
+): { bytes: Buffer; after: FileStat } | undefined {
   let fd: number;
   try {
     fd = openSync(item.localPath, 'r');
   } catch {
+    if (!strict) return undefined;
     throw vanished(item);
   }
   try {
@@ -234,6 +272,7 @@ function readSmall(
       ctimeMs: st.ctimeMs,
     };
     if (got !== size || !sameFile(before, after)) {
+      if (!strict) return undefined;
       throw changedWhileLogged(item.localPath, 'its size or modification time moved while hashing');
     }
     return { bytes, after };

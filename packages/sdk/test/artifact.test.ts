@@ -1,7 +1,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -122,6 +132,41 @@ test('metadata, aliases and tags of a logged artifact are editable and persisted
     },
     { code: 'VALIDATION' },
   );
+});
+
+test('small files edited, replaced or removed between addDir and save: the bytes at save are logged', async () => {
+  const cairn = await env.client();
+  const src = await env.dir();
+  await writeTree(src, {
+    'grown.txt': 'short',
+    'same-size.txt': 'AAAA',
+    'replaced.txt': 'old inode',
+    'kept.txt': 'kept',
+  });
+  const a = new Artifact({ name: 'edited-after-add', type: 'dataset' });
+  await a.addDir(src);
+  await writeFile(join(src, 'grown.txt'), 'longer than before');
+  // Same size and, put back, the same mtime: only the ctime tells.
+  const { mtime } = await stat(join(src, 'same-size.txt'));
+  await writeFile(join(src, 'same-size.txt'), 'BBBB');
+  await utimes(join(src, 'same-size.txt'), mtime, mtime);
+  await writeFile(join(src, 'replaced.next'), 'new inode');
+  await rename(join(src, 'replaced.next'), join(src, 'replaced.txt'));
+  await cairn.save(a);
+  const root = await (
+    await cairn.artifact('edited-after-add:latest')
+  ).download({
+    root: await env.dir(),
+  });
+  assert.equal(await readFile(join(root, 'grown.txt'), 'utf8'), 'longer than before');
+  assert.equal(await readFile(join(root, 'same-size.txt'), 'utf8'), 'BBBB');
+  assert.equal(await readFile(join(root, 'replaced.txt'), 'utf8'), 'new inode');
+  assert.equal(await readFile(join(root, 'kept.txt'), 'utf8'), 'kept');
+
+  const gone = new Artifact({ name: 'edited-after-add', type: 'dataset' });
+  await gone.addDir(src);
+  await rm(join(src, 'kept.txt'));
+  await assert.rejects(cairn.save(gone), /kept\.txt/);
 });
 
 test('unchanged re-log creates no version and uploads nothing; same bytes elsewhere are deduped', async () => {

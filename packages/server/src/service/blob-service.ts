@@ -374,9 +374,14 @@ export class BlobService {
       for (const s of sealed) await this.store.delete(packKey(s.packId)).catch(() => undefined);
       throw err;
     }
-    await this.meta.transaction(async (tx) => {
-      for (const s of sealed) await tx.insertBlobs(s.rows, s.packId, s.size);
-    });
+    // Not flushed on its own: the packs are durable already, and the commit that names their
+    // blobs is durable and flushes these rows with it.
+    await this.meta.transaction(
+      async (tx) => {
+        for (const s of sealed) await tx.insertBlobs(s.rows, s.packId, s.size);
+      },
+      { durable: false },
+    );
     return stored;
   }
 

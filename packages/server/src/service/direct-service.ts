@@ -194,7 +194,9 @@ export class DirectService {
       if (fresh.length === 0) {
         await store.delete(key);
       } else {
-        await this.meta.transaction((tx) => tx.insertBlobs(fresh, packId, size));
+        await this.meta.transaction((tx) => tx.insertBlobs(fresh, packId, size), {
+          durable: false,
+        });
       }
       return rows.map((r) => ({ sha256: r.sha256, md5: r.md5, size: r.size }));
     } catch (err) {

@@ -253,12 +253,16 @@ export class UploadService {
       if (!v) throw new CairnError('INTERNAL', 'version vanished inside its own transaction');
       return { version: await versionInfo(tx, v, collection), created: true, outcome, retired };
     });
-    // One transaction (one fsync) for this session's pins and every session the log abandons.
+    // One transaction for this session's pins and every session the log abandons, not flushed
+    // on its own: lost to a power loss, they would only hold their blobs until they expire.
     const release = body.releaseUploads ?? [];
-    await this.meta.transaction(async (tx) => {
-      await tx.releasePins(id);
-      for (const other of release) if (other !== id) await tx.deleteUpload(other);
-    });
+    await this.meta.transaction(
+      async (tx) => {
+        await tx.releasePins(id);
+        for (const other of release) if (other !== id) await tx.deleteUpload(other);
+      },
+      { durable: false },
+    );
     return result;
   }
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { bulkInsert } from './bulk-insert.js';
 import { selectIn } from './select-in.js';
+import { unsyncedTransaction } from './unsynced-transaction.js';
 import { codePointOrder } from './dialect.js';
 import type { Database } from './schema.js';
 import type { FolderQueries } from './folder-queries.js';
@@ -14,6 +15,7 @@ import type {
   MetaStore,
   NewVersion,
   ProjectRow,
+  TransactionOptions,
   UploadRecord,
   VersionRecord,
 } from './meta-store.js';
@@ -28,6 +30,9 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
 }
 
 const MAX_ATTEMPTS = 5;
+
+/** An upload's bookkeeping (pins, pack rows): redone by a retry if a power loss drops it. */
+const UNSYNCED: TransactionOptions = { durable: false };
 
 /**
  * Errors a concurrent transaction can cause, by driver code: SQLite (better-sqlite3) and
@@ -111,11 +116,16 @@ export class KyselyMetaStore implements MetaStore {
     this.folders = new KyselyFolderQueries(db);
   }
 
-  async transaction<T>(fn: (tx: MetaStore) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    fn: (tx: MetaStore) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     if (this.inTransaction) return fn(this);
+    const bound = (trx: Kysely<Database>): Promise<T> => fn(new KyselyMetaStore(trx, true));
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => fn(new KyselyMetaStore(trx, true)));
+        if (options.durable === false) return await unsyncedTransaction(this.db, bound);
+        return await this.db.transaction().execute(bound);
       } catch (err) {
         if (attempt >= MAX_ATTEMPTS || !isConcurrencyConflict(err)) throw err;
       }
@@ -546,7 +556,7 @@ export class KyselyMetaStore implements MetaStore {
         rows.map((b) => [b.sha256, b.md5, b.size, b.packId, b.offset, at]),
         { ignoreConflictOn: 'sha256' },
       );
-    });
+    }, UNSYNCED);
   }
 
   async createUpload(u: UploadRecord, sha256s: string[]): Promise<void> {
@@ -570,7 +580,7 @@ export class KyselyMetaStore implements MetaStore {
         ['upload_id', 'sha256'],
         [...new Set(sha256s)].map((sha256) => [u.id, sha256]),
       );
-    });
+    }, UNSYNCED);
   }
 
   async getUpload(id: string): Promise<UploadRecord | undefined> {

@@ -94,13 +94,23 @@ export interface NewVersion extends Omit<
   entries: EntryRecord[];
 }
 
+export interface TransactionOptions {
+  /**
+   * false: the commit is not flushed to disk before it returns. A crash of the server keeps
+   * it; a power loss may drop it, and with it only what a retry redoes (an upload's pins and
+   * pack rows), never a version: the next durable commit flushes it along, in order.
+   * Default true.
+   */
+  durable?: boolean;
+}
+
 export interface MetaStore {
   /**
    * Runs `fn` in one database transaction. When the database reports a conflict with a
    * concurrent transaction (a unique violation, a serialization failure), `fn` runs again from
    * the start, so it must do nothing outside `tx` that cannot be repeated.
    */
-  transaction<T>(fn: (tx: MetaStore) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: MetaStore) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
   /** Subtree queries for folders, on the same connection or transaction as this store. */
   readonly folders: FolderQueries;
