@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
-import { isPostgres } from './dialect.js';
+import { isPostgres, quoteIdentifier as quote } from './dialect.js';
 import type { Database } from './schema.js';
 
 /** Rows per statement: at most 8 columns × 400 = 3,200 parameters, well below SQLite's cap. */
@@ -42,8 +42,4 @@ export async function bulkInsert<T extends keyof Database & string>(
     const sql = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${tuples.join(', ')}${conflict}`;
     await db.executeQuery(CompiledQuery.raw(sql, params));
   }
-}
-
-function quote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

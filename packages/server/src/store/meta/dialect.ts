@@ -10,6 +10,11 @@ export function isPostgres(db: Kysely<any>): boolean {
   return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
 }
 
+/** A table or column name for SQL written by hand (same quoting on both dialects). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
 /** The column type of an auto-increment integer id. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function idType(db: Kysely<any>): 'integer' | 'serial' {

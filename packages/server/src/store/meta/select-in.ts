@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
-import { isPostgres } from './dialect.js';
+import { isPostgres, quoteIdentifier as quote } from './dialect.js';
 import type { Database } from './schema.js';
 
 /** Keys per statement, as the builder's chunked `in` lists had: well below SQLite's cap. */
@@ -39,8 +39,4 @@ export async function selectIn<
     for (const row of r.rows) out.push(row);
   }
   return out;
-}
-
-function quote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
