@@ -146,7 +146,7 @@ export async function logDraft(log: DraftLog): Promise<DraftLogOutcome> {
     // Worked out while the commit is on its way (see commitFor), else when needed.
     let keyDuringCommit: { key: string | undefined } | undefined;
     const remember = (digest: string): void => {
-      const key = keyDuringCommit?.key ?? memoKey();
+      const key = keyDuringCommit ? keyDuringCommit.key : memoKey();
       if (key !== undefined) ctx.digests.set(key, digest);
     };
     // What this log sent: the commit's session, the early batches, the streamed large files.
