@@ -2,7 +2,7 @@ import type { Kysely, Selectable, Updateable } from 'kysely';
 import { bulkInsert } from './bulk-insert.js';
 import { selectIn } from './select-in.js';
 import { unsyncedTransaction } from './unsynced-transaction.js';
-import { codePointOrder } from './dialect.js';
+import { codePointOrder, isPostgres } from './dialect.js';
 import type { Database } from './schema.js';
 import type { FolderQueries } from './folder-queries.js';
 import { KyselyFolderQueries } from './kysely-folder-queries.js';
@@ -627,20 +627,46 @@ export class KyselyMetaStore implements MetaStore {
   async deleteUnreferencedBlobs(before: string): Promise<BlobRecord[]> {
     return this.transaction(async (tx) => {
       const db = (tx as KyselyMetaStore).db;
-      const live = db
-        .selectFrom('entries as e')
-        .innerJoin('versions as v', 'v.id', 'e.version_id')
-        .select('e.sha256')
-        .where('v.state', '=', 'COMMITTED')
-        .where('e.sha256', 'is not', null);
-      const pinned = db.selectFrom('upload_blobs').select('sha256');
-      const rows = await db
-        .selectFrom('blobs')
-        .selectAll()
-        .where('created_at', '<', before)
-        .where('sha256', 'not in', live)
-        .where('sha256', 'not in', pinned)
-        .execute();
+      const candidates = db.selectFrom('blobs').selectAll().where('created_at', '<', before);
+      // Each dialect gets the form it answers in one pass. SQLite reads a `not in (subquery)`
+      // once into a temporary index (entries have no index by blob), where a correlated
+      // `not exists` would scan them per blob. PostgreSQL hashes a `not in` list only while it
+      // fits in work_mem: from about 10^5 entries it rescanned the list for every blob (a GC
+      // that did not end), where `not exists` is a hash anti-join at any size.
+      const rows = await (
+        isPostgres(db)
+          ? candidates
+              .where(({ not, exists, selectFrom }) =>
+                not(
+                  exists(
+                    selectFrom('entries as e')
+                      .innerJoin('versions as v', 'v.id', 'e.version_id')
+                      .select('e.sha256')
+                      .where('v.state', '=', 'COMMITTED')
+                      .whereRef('e.sha256', '=', 'blobs.sha256'),
+                  ),
+                ),
+              )
+              .where(({ not, exists, selectFrom }) =>
+                not(
+                  exists(
+                    selectFrom('upload_blobs as u')
+                      .select('u.sha256')
+                      .whereRef('u.sha256', '=', 'blobs.sha256'),
+                  ),
+                ),
+              )
+          : candidates
+              .where('sha256', 'not in', (eb) =>
+                eb
+                  .selectFrom('entries as e')
+                  .innerJoin('versions as v', 'v.id', 'e.version_id')
+                  .select('e.sha256')
+                  .where('v.state', '=', 'COMMITTED')
+                  .where('e.sha256', 'is not', null),
+              )
+              .where('sha256', 'not in', (eb) => eb.selectFrom('upload_blobs').select('sha256'))
+      ).execute();
       for (const part of chunks(rows.map((r) => r.sha256))) {
         await db.deleteFrom('blobs').where('sha256', 'in', part).execute();
       }
