@@ -284,12 +284,14 @@ export class BlobService {
       }
       return cur.open;
     };
-    const added = async (p: OpenPack, blob: BlobInfo, offset: number): Promise<void> => {
+    /** Indexes a blob written at `offset`; true when the pack reached its size (seal it). */
+    const record = (p: OpenPack, blob: BlobInfo, offset: number): boolean => {
       p.rows.push({ ...blob, packId: p.packId, offset });
-      if (p.bytes >= PACK_TARGET_BYTES) {
-        cur.open = null;
-        await seal(p);
-      }
+      return p.bytes >= PACK_TARGET_BYTES;
+    };
+    const sealFull = async (p: OpenPack): Promise<void> => {
+      cur.open = null;
+      await seal(p);
     };
     /** Writes the held frames the index does not know yet (one lookup for all of them). */
     const flush = async (): Promise<void> => {
@@ -304,14 +306,13 @@ export class BlobService {
       for (const f of batch) {
         if (present.has(f.blob.sha256)) continue;
         p ??= await openPack();
-        p.rows.push({ ...f.blob, packId: p.packId, offset: p.bytes });
+        const offset = p.bytes;
         for (const part of f.parts) parts.push(part);
         p.bytes += f.blob.size;
-        if (p.bytes >= PACK_TARGET_BYTES) {
+        if (record(p, f.blob, offset)) {
           await p.writer.writeAll(parts);
           parts = [];
-          cur.open = null;
-          await seal(p);
+          await sealFull(p);
           p = null;
         }
       }
@@ -354,7 +355,7 @@ export class BlobService {
               if (pending.length >= PRESENCE_BATCH_COUNT || pendingBytes >= PRESENCE_BATCH_BYTES)
                 await flush();
             } else if (frame?.write && cur.open !== null) {
-              await added(cur.open, blob, frame.offset);
+              if (record(cur.open, blob, frame.offset)) await sealFull(cur.open);
             }
             frame = null;
           }

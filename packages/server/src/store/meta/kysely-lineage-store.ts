@@ -48,6 +48,10 @@ function toEdge(r: { source_arn: string; dest_arn: string; type: string; created
   return { source: r.source_arn, dest: r.dest_arn, type: r.type, createdAt: r.created_at };
 }
 
+function edgeRow(e: EdgeRecord) {
+  return { source_arn: e.source, dest_arn: e.dest, type: e.type, created_at: e.createdAt };
+}
+
 interface WalkRow {
   row_kind: 'node' | 'rows' | 'edge';
   a: string;
@@ -85,17 +89,7 @@ export class KyselyLineageStore implements LineageStore {
         })
         .execute();
       for (const part of chunks(edges)) {
-        await db
-          .insertInto('associations')
-          .values(
-            part.map((e) => ({
-              source_arn: e.source,
-              dest_arn: e.dest,
-              type: e.type,
-              created_at: e.createdAt,
-            })),
-          )
-          .execute();
+        await db.insertInto('associations').values(part.map(edgeRow)).execute();
       }
     };
     if (edges.length === 0) await insert(this.db);
@@ -147,12 +141,7 @@ export class KyselyLineageStore implements LineageStore {
   async insertEdge(edge: EdgeRecord): Promise<EdgeRecord> {
     await this.db
       .insertInto('associations')
-      .values({
-        source_arn: edge.source,
-        dest_arn: edge.dest,
-        type: edge.type,
-        created_at: edge.createdAt,
-      })
+      .values(edgeRow(edge))
       .onConflict((oc) => oc.columns(['source_arn', 'dest_arn']).doNothing())
       .execute();
     const stored = await this.db
