@@ -40,7 +40,9 @@ export class StreamedLarge {
   /**
    * To a server on this machine with its store in a local folder, a large file is copied into
    * a file the server names (in the kernel: no bytes through JavaScript or a socket), and the
-   * server hashes what arrived there. Undefined when that is not on offer (a server elsewhere,
+   * server hashes what arrived there. The copy goes in order from the start (copy_file_range,
+   * or a reflink that appears whole), so the server is asked to follow it: it hashes while the
+   * kernel copies, and `finish`, sent once the copy is complete, only reads the rest. Undefined when that is not on offer (a server elsewhere,
    * an object store, a server without the route) or the copy or its adoption fails (that folder
    * is not writable to this user, or the server may not link a file this user owns): the file
    * is then sent over the socket, and so are the ones after it.
@@ -48,7 +50,10 @@ export class StreamedLarge {
   private async copyToServer(item: LocalFileItem): Promise<FileHashes | undefined> {
     let ticket: { id: string; path: string };
     try {
-      ticket = await this.http.json<{ id: string; path: string }>('POST', '/blobs/local-uploads');
+      ticket = await this.http.json<{ id: string; path: string }>(
+        'POST',
+        '/blobs/local-uploads?follow=true',
+      );
     } catch {
       this.byFile = false;
       return undefined;

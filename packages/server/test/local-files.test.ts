@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BlobInfo, LocalBlobFiles } from '@cairn/core';
@@ -206,4 +206,93 @@ test('a local upload whose file changed after it was read stores nothing', async
   for await (const chunk of ok.bytes()) n += chunk.byteLength;
   await ok.commit('packs/ab/abcdef', n);
   assert.equal(await store.head('packs/ab/abcdef'), bytes.length);
+});
+
+test('a followed local upload is hashed while it is copied and stored whole once finished', async () => {
+  if (s.s3) return;
+  const ticket = await json<{ id: string; path: string }>(
+    call('POST', '/blobs/local-uploads?follow=true'),
+  );
+  // The file appears only after a while, then grows in three writes with pauses between.
+  const parts = [randomBytes(3 << 20), randomBytes(1 << 20), randomBytes(777)];
+  await new Promise((r) => setTimeout(r, 50));
+  const fh = await open(ticket.path, 'wx');
+  for (const p of parts) {
+    await fh.write(p);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  await fh.close();
+  const bytes = Buffer.concat(parts);
+  const info = await json<BlobInfo>(call('POST', `/blobs/local-uploads/${ticket.id}/finish`));
+  assert.deepEqual(info, { sha256: sha256(bytes), md5: md5b64(bytes), size: bytes.length });
+  const back = await fetch(`${s.api}/blobs/${info.sha256}`);
+  assert.deepEqual(Buffer.from(await back.arrayBuffer()), bytes);
+  assert.equal(await stat(ticket.path).catch(() => undefined), undefined, 'the file moved');
+});
+
+test('a followed local upload never copied to, or dropped mid-copy, leaves nothing behind', async () => {
+  if (s.s3) return;
+  const never = await json<{ id: string; path: string }>(
+    call('POST', '/blobs/local-uploads?follow=true'),
+  );
+  const missing = await call('POST', `/blobs/local-uploads/${never.id}/finish`);
+  assert.equal(missing.status, 404);
+  assert.match(((await missing.json()) as { error: { message: string } }).error.message, /copy/);
+
+  const dropped = await json<{ id: string; path: string }>(
+    call('POST', '/blobs/local-uploads?follow=true'),
+  );
+  await writeFile(dropped.path, randomBytes(2 << 20));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(await json(call('DELETE', `/blobs/local-uploads/${dropped.id}`)), {
+    aborted: true,
+  });
+  assert.equal(await stat(dropped.path).catch(() => undefined), undefined);
+  assert.equal((await call('POST', `/blobs/local-uploads/${dropped.id}/finish`)).status, 404);
+
+  const bad = await call('POST', '/blobs/local-uploads?follow=sometimes');
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: { message: string } }).error.message, /follow/);
+});
+
+test('a local upload read with more follows the file as it is written, and ends at the writer’s end', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'cairn-local-follow-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const store = await FsBlobStore.open(root);
+  const upload = store.localUpload();
+  let done = false;
+  let waits = 0;
+  const more = async (): Promise<boolean> => {
+    waits++;
+    await new Promise((r) => setTimeout(r, 2));
+    return !done;
+  };
+  const got: Buffer[] = [];
+  let seen = 0;
+  const reading = (async () => {
+    for await (const chunk of upload.bytes(more)) {
+      got.push(Buffer.from(chunk));
+      seen += chunk.byteLength;
+    }
+  })();
+  const fh = await open(upload.path, 'wx');
+  const parts = [randomBytes(100_000), randomBytes(5000), randomBytes(1)];
+  let written = 0;
+  for (const p of parts) {
+    await fh.write(p);
+    written += p.length;
+    // Each part is read before the next is written: the reader follows the file as it grows.
+    const deadline = Date.now() + 20_000;
+    while (seen < written) {
+      if (Date.now() > deadline) assert.fail(`the reader stopped at ${seen} of ${written} bytes`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+  await fh.close();
+  done = true;
+  await reading;
+  assert.deepEqual(Buffer.concat(got), Buffer.concat(parts));
+  assert.ok(waits >= parts.length, `waited at the end of the file so far (${waits} times)`);
+  await upload.commit('packs/ab/abcdef', written);
+  assert.equal(await store.head('packs/ab/abcdef'), written);
 });

@@ -158,25 +158,29 @@ export function blobRoutes(app: FastifyInstance, s: Services): void {
       );
     }
   };
-  app.post(
+  app.post<{ Querystring: { follow?: boolean } }>(
     '/blobs/local-uploads',
     {
       schema: {
         summary:
           'Name a file of the server for a client on the same machine to copy one blob into (loopback peers, filesystem stores)',
+        description:
+          'With follow=true the client promises to write the file in order from its start (as copy_file_range does), and the server hashes it while it is copied; it is adopted only at finish, which the client calls once its copy is complete.',
+        querystring: Type.Object({ follow: Type.Optional(Type.Boolean()) }),
         response: { 200: Ticket, ...errors },
       },
     },
     async (req) => {
       localOnly(req.socket.remoteAddress);
-      return s.localUploads.start();
+      return s.localUploads.start({ follow: req.query.follow ?? false });
     },
   );
   app.post<{ Params: { id: string } }>(
     '/blobs/local-uploads/:id/finish',
     {
       schema: {
-        summary: 'Hash and store what was copied to a local upload’s file; answers its hashes',
+        summary:
+          'Hash (the rest of) what was copied to a local upload’s file and store it, once the copy is complete; answers its hashes',
         params: Id,
         response: { 200: BlobInfo, ...errors },
       },

@@ -61,9 +61,11 @@ export interface LocalUpload {
   readonly path: string;
   /**
    * The bytes the client wrote, in order. Each chunk is valid only until the next is asked for
-   * (the memory is reused): consume it at once.
+   * (the memory is reused): consume it at once. With `more`, the client may still be writing
+   * the file (in order from its start): a file not there yet, or ended so far, awaits `more`,
+   * which resolves true to look again, false once the client is done (see core's `fileChunks`).
    */
-  bytes(): AsyncIterable<Uint8Array>;
+  bytes(more?: () => Promise<boolean>): AsyncIterable<Uint8Array>;
   /**
    * Makes the bytes durable and visible under `key`, once `bytes` was read. Fails, storing
    * nothing, unless the file still holds `size` bytes (the count that was read and hashed).

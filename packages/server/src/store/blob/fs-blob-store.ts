@@ -107,9 +107,10 @@ async function linkIntoPlace(tmpPath: string, finalPath: string): Promise<void> 
 const LOCAL_READ_BYTES = 1 << 20;
 
 /**
- * A file under `<root>/tmp` that a client on this machine copied a file into. It is read back
- * through the caller's hashes while the disk already writes it: the copy left its pages dirty,
- * and an fdatasync started before the first read runs beside the hashing, not after it.
+ * A file under `<root>/tmp` that a client on this machine copies a file into. It is read back
+ * through the caller's hashes while the disk already writes it: the copy leaves its pages
+ * dirty, and an fdatasync runs beside the hashing (another once 64 MiB more were read), not
+ * after it. Read with `more`, it is followed while the client still copies into it.
  */
 class FsLocalUpload implements LocalUpload {
   private fh: FileHandle | undefined;
@@ -121,17 +122,36 @@ class FsLocalUpload implements LocalUpload {
     private readonly finalPathOf: (key: string) => string,
   ) {}
 
-  async *bytes(): AsyncIterable<Uint8Array> {
-    const fh = await open(this.path, 'r').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') {
-        throw new NotFoundError(`nothing was copied to ${this.path}; copy the file there first`);
-      }
-      throw err;
-    });
+  async *bytes(more?: () => Promise<boolean>): AsyncIterable<Uint8Array> {
+    const fh = await this.opened(more);
     this.fh = fh;
-    this.syncing = fh.datasync();
-    this.syncing.catch(() => undefined);
-    yield* fileChunks(fh, LOCAL_READ_BYTES);
+    let read = 0;
+    let synced = -EARLY_SYNC_BYTES;
+    let inFlight = false;
+    for await (const chunk of fileChunks(fh, LOCAL_READ_BYTES, more)) {
+      read += chunk.byteLength;
+      if (!inFlight && read - synced >= EARLY_SYNC_BYTES) {
+        synced = read;
+        inFlight = true;
+        this.syncing = fh.datasync().finally(() => (inFlight = false));
+        this.syncing.catch(() => undefined);
+      }
+      yield chunk;
+    }
+  }
+
+  /** The file, once the client created it; NOT_FOUND when it never did. */
+  private async opened(more: (() => Promise<boolean>) | undefined): Promise<FileHandle> {
+    for (;;) {
+      try {
+        return await open(this.path, 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        if (!more || !(await more())) {
+          throw new NotFoundError(`nothing was copied to ${this.path}; copy the file there first`);
+        }
+      }
+    }
   }
 
   async commit(key: string, size: number): Promise<void> {
@@ -140,7 +160,7 @@ class FsLocalUpload implements LocalUpload {
     this.done = true;
     try {
       await this.syncing;
-      // Whatever the first fdatasync did not cover (nothing, unless the file grew meanwhile).
+      // Whatever the early flushes did not cover (the last bytes read since the last one).
       await fh.sync();
       const now = (await fh.stat()).size;
       if (now !== size) {
