@@ -75,6 +75,25 @@ test('a lie anywhere in a pack, even after a large frame, stores and indexes not
     post(`${s.api}/blobs/missing`, { sha256: [...ok, large].map((b) => sha256(b)) }),
   );
   assert.equal(missing.missing.length, ok.length + 1);
+
+  // A lie inside a batch big enough to be hashed off the main thread, with frames after it.
+  const many = Array.from({ length: 1200 }, () => randomBytes(1024));
+  const mixed = Buffer.concat([
+    frames(many.slice(0, 700)),
+    frames([randomBytes(1024)], true),
+    frames(many.slice(700)),
+  ]);
+  const res2 = await fetch(`${s.api}/packs`, {
+    method: 'POST',
+    headers: { 'content-type': FRAMES_CONTENT_TYPE },
+    body: mixed,
+  });
+  assert.equal(res2.status, 400);
+  assert.equal(((await res2.json()) as { error: { code: string } }).error.code, 'DIGEST_MISMATCH');
+  const stillMissing = await json<{ missing: string[] }>(
+    post(`${s.api}/blobs/missing`, { sha256: many.map((b) => sha256(b)) }),
+  );
+  assert.equal(stillMissing.missing.length, many.length, 'not one blob of that pack is indexed');
 });
 
 test('a batch spanning several packs and stand-alone blobs returns each once', async () => {

@@ -33,9 +33,39 @@ function checkSha(s: string): string {
   return s;
 }
 
-function stream(body: unknown): AsyncIterable<Uint8Array> {
-  // The raw routes' parser hands the request stream through; no body at all is an empty blob.
-  return body instanceof Readable ? body : Readable.from([]);
+/** A rejected body is read on to its end, up to this much, so its sender gets the answer. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Runs `work` on the request's bytes (the raw routes' parser hands the request stream through;
+ * no body at all is an empty blob). When it fails before the body ended (a frame of a pack that
+ * does not match its SHA-256), the rest of the body is read and dropped before the error is
+ * answered: a client still sending then gets the 400 that names the problem, not a connection
+ * reset midway through its upload. A body with more than DRAIN_LIMIT_BYTES left is cut off.
+ */
+async function withBody<T>(
+  body: unknown,
+  work: (bytes: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  if (!(body instanceof Readable)) return work(Readable.from([]));
+  const bytes: AsyncIterable<Uint8Array> = {
+    // Leaving the loop early must not destroy the request (and with it the connection).
+    [Symbol.asyncIterator]: () => body.iterator({ destroyOnReturn: false }),
+  };
+  try {
+    return await work(bytes);
+  } catch (err) {
+    let left = DRAIN_LIMIT_BYTES;
+    try {
+      for await (const chunk of body.iterator({ destroyOnReturn: true })) {
+        left -= (chunk as Uint8Array).byteLength;
+        if (left < 0) break;
+      }
+    } catch {
+      // the sender went away: nobody is waiting for the answer
+    }
+    throw err;
+  }
 }
 
 /**
@@ -59,7 +89,8 @@ function rawRoutes(app: FastifyInstance, s: Services): void {
         response: { 200: BlobInfo, ...errors },
       },
     },
-    async (req) => s.blobs.putBlob(stream(req.body), checkSha(req.params.sha256)),
+    async (req) =>
+      withBody(req.body, (bytes) => s.blobs.putBlob(bytes, checkSha(req.params.sha256))),
   );
 
   app.post(
@@ -71,7 +102,7 @@ function rawRoutes(app: FastifyInstance, s: Services): void {
         response: { 200: BlobInfo, ...errors },
       },
     },
-    async (req) => s.blobs.putBlob(stream(req.body)),
+    async (req) => withBody(req.body, (bytes) => s.blobs.putBlob(bytes)),
   );
 
   app.post(
@@ -83,7 +114,7 @@ function rawRoutes(app: FastifyInstance, s: Services): void {
         response: { 200: Type.Object({ stored: Type.Array(BlobInfo) }), ...errors },
       },
     },
-    async (req) => ({ stored: await s.blobs.putPack(stream(req.body)) }),
+    async (req) => ({ stored: await withBody(req.body, (bytes) => s.blobs.putPack(bytes)) }),
   );
 }
 
