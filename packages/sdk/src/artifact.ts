@@ -589,12 +589,13 @@ export class Artifact {
   private async loggedEntries(): Promise<ManifestEntry[]> {
     if (!this.entries) {
       const { ctx, info } = this.logged('manifest');
-      const cached = ctx.manifests.read(info.id);
-      const raw =
-        cached ??
-        (await ctx.http.json<ManifestBody>('GET', `/versions/${info.id}/manifest`)).entries;
-      this.entries = validateEntries(raw as ManifestEntry[]);
-      if (!cached) ctx.manifests.write(info.id, this.entries);
+      // A cached manifest was validated before it was sealed and written (ManifestCache).
+      this.entries = ctx.manifests.read(info.id);
+      if (!this.entries) {
+        const body = await ctx.http.json<ManifestBody>('GET', `/versions/${info.id}/manifest`);
+        this.entries = validateEntries(body.entries);
+        ctx.manifests.write(info.id, this.entries);
+      }
     }
     return this.entries;
   }

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { chmod, lstat, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommitRequest } from '@cairn/core';
@@ -174,6 +175,34 @@ test('a version fetched once is downloaded again without asking for its manifest
     ).artifact('manifest-cached');
     await third.verify(await third.download({ root: await env.dir() }));
     assert.equal(manifestGets(), 2);
+
+    // The cached file is sealed by the SHA-256 of its entries: one byte changed is a miss too.
+    const [name] = await readdir(join(cacheDir, 'manifests'));
+    const file = join(cacheDir, 'manifests', name as string);
+    const sealed = await readFile(file, 'utf8');
+    assert.match(sealed, /^cairn-manifest-v2 sha256=[0-9a-f]{64}\n\[/);
+    await writeFile(file, sealed.replace('"a.txt"', '"A.txt"'));
+    const fourth = await (
+      await env.client({ url: proxy.url, cacheDir })
+    ).artifact('manifest-cached');
+    const root4 = await fourth.download({ root: await env.dir() });
+    await fourth.verify(root4);
+    assert.equal(manifestGets(), 3, 'a file whose seal fails is fetched again');
+    assert.deepEqual((await readdir(root4)).sort(), ['a.txt', 'b']);
+
+    // Even a sealed file naming a path out of the root writes nothing outside it.
+    const outside = await env.dir();
+    const root5 = join(outside, 'root');
+    const entries = JSON.parse(sealed.slice(sealed.indexOf('\n') + 1)) as { path: string }[];
+    (entries[0] as { path: string }).path = '../escaped.txt';
+    const json = JSON.stringify(entries);
+    const seal = createHash('sha256').update(json).digest('hex');
+    await writeFile(file, `cairn-manifest-v2 sha256=${seal}\n${json}`);
+    const fifth = await (
+      await env.client({ url: proxy.url, cacheDir })
+    ).artifact('manifest-cached');
+    await assert.rejects(fifth.download({ root: root5 }), { code: 'PATH_ESCAPE' });
+    assert.deepEqual(await readdir(outside), ['root']);
   } finally {
     await proxy.close();
   }
