@@ -91,8 +91,14 @@ export function safeDestinationSync(
   made: Set<string> = new Set(),
 ): string {
   const path = normalizeEntryPath(entryPath);
-  const segments = path.split('/');
   let current = rootReal.endsWith(sep) ? rootReal.slice(0, -1) : rootReal;
+  if (sep === '/') {
+    // Most of a download's paths share a parent already checked: a normal path then simply
+    // appends (its segments hold no '', '.', '..' or separator: normalizeEntryPath).
+    const slash = path.lastIndexOf('/');
+    if (slash === -1 || made.has(`${current}/${path.slice(0, slash)}`)) return `${current}/${path}`;
+  }
+  const segments = path.split('/');
   for (let i = 0; i < segments.length - 1; i++) {
     current = current + sep + (segments[i] as string);
     if (made.has(current)) continue;
