@@ -402,9 +402,21 @@ export class Artifact {
         );
       }
     }
-    if (existing?.kind === 'file') this.localNames.delete(existing.localPath);
+    if (existing?.kind === 'file') this.forgetLocalNames(existing);
     this.items.set(path, item);
-    if (item.kind === 'file') this.localNames.set(item.localPath, path);
+    if (item.kind === 'file') {
+      this.localNames.set(item.localPath, path);
+      if (item.addedFrom !== undefined) this.localNames.set(item.addedFrom, path);
+    }
+  }
+
+  /** Drops the names a file item's local paths map to, where they still map to it. */
+  private forgetLocalNames(item: LocalFileItem): void {
+    for (const local of [item.localPath, item.addedFrom]) {
+      if (local !== undefined && this.localNames.get(local) === item.path) {
+        this.localNames.delete(local);
+      }
+    }
   }
 
   private async localItem(
@@ -446,8 +458,8 @@ export class Artifact {
     }
     const path = normalizeEntryPath(options.name ?? basename(abs));
     const item = await this.localItem(abs, path, options.policy ?? 'immutable', st.size);
+    if (item.localPath !== abs) item.addedFrom = abs;
     this.putItem(item, options.overwrite ?? false);
-    if (item.localPath !== abs) this.localNames.set(abs, path);
     return path;
   }
 
@@ -482,8 +494,8 @@ export class Artifact {
         policy === 'immutable'
           ? { kind: 'file', path: f.path, localPath: f.abs, size, addedStat: f.stat }
           : await this.localItem(f.abs, f.path, policy, size);
+      if (item.localPath !== f.abs) item.addedFrom = f.abs;
       this.putItem(item, merge);
-      if (item.localPath !== f.abs) this.localNames.set(f.abs, f.path);
       added.push(f.path);
     }
     return added;
@@ -559,10 +571,7 @@ export class Artifact {
     for (const [path, it] of [...this.items]) {
       if (!isUnderPrefix(path, target)) continue;
       this.items.delete(path);
-      if (it.kind === 'file') {
-        for (const [local, p] of [...this.localNames])
-          if (p === path) this.localNames.delete(local);
-      }
+      if (it.kind === 'file') this.forgetLocalNames(it);
       removed++;
     }
     if (removed === 0)

@@ -15,6 +15,8 @@ export interface LocalFileItem {
    * (W&B's add-time digest); a miss stats the file again and hashes what is there now.
    */
   addedStat?: FileStat | undefined;
+  /** The path the user added, when the bytes are read from a copy of it (policy 'mutable'). */
+  addedFrom?: string;
 }
 
 /** An entry whose bytes are not local: a reference, or a stored blob carried over by newDraft(). */

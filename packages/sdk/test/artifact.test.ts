@@ -349,6 +349,30 @@ test('a file changed while being logged fails the log naming it; no version is c
   assert.deepEqual(await readFile(join(root, 'big.bin')), Buffer.alloc(2 * 1024 * 1024, 2));
 });
 
+test('getAddedLocalPathName follows adds, mutable copies and removals of whole directories', async () => {
+  const src = await env.dir();
+  const files: Record<string, string> = { 'top.txt': 'top' };
+  for (let i = 0; i < 3000; i++) files[`many/f${i}.txt`] = `f${i}`;
+  await writeTree(src, files);
+  const a = new Artifact({ name: 'names', type: 'dataset' });
+  await a.addDir(src);
+  assert.equal(a.getAddedLocalPathName(join(src, 'many/f7.txt')), 'many/f7.txt');
+  // Added again under another name: the latest name answers; removing the first keeps it.
+  await a.addFile(join(src, 'top.txt'), { name: 'again.txt' });
+  a.remove('top.txt');
+  assert.equal(a.getAddedLocalPathName(join(src, 'top.txt')), 'again.txt');
+  // A mutable file is read from a copy; its own path still names the entry, until removed.
+  await a.addFile(join(src, 'many/f1.txt'), { name: 'snap.txt', policy: 'mutable' });
+  assert.equal(a.getAddedLocalPathName(join(src, 'many/f1.txt')), 'snap.txt');
+  // Removed, it names nothing (the name it had before is not brought back).
+  a.remove('snap.txt');
+  assert.equal(a.getAddedLocalPathName(join(src, 'many/f1.txt')), undefined);
+  assert.equal(a.getAddedLocalPathName(join(src, 'many/f2.txt')), 'many/f2.txt');
+  a.remove('many');
+  assert.equal(a.getAddedLocalPathName(join(src, 'many/f2999.txt')), undefined);
+  assert.equal(a.fileCount, 1);
+});
+
 test('files() pages with a resumable cursor; newDraft() logs an incremental version; delete()', async () => {
   const cairn = await env.client();
   const src = await env.dir();
