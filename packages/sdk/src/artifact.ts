@@ -479,24 +479,21 @@ export class Artifact {
       throw new CairnError('NOT_FOUND', `${localPath} is not a directory`, { localPath });
     }
     const prefix = normalizeDirPrefix(options.name);
-    const found = (await walkFiles(root)).map((f) => ({
-      abs: f.abs,
-      path: joinListedPath(prefix, f.rel),
-      stat: f.stat,
-    }));
+    const found = await walkFiles(root);
     const merge = options.merge ?? false;
     const policy = options.policy ?? 'immutable';
     const added: string[] = [];
     for (const f of found) {
+      const path = joinListedPath(prefix, f.rel);
       // The common case needs no copy: no promise per file.
       const size = f.stat.size;
       const item: LocalFileItem =
         policy === 'immutable'
-          ? { kind: 'file', path: f.path, localPath: f.abs, size, addedStat: f.stat }
-          : await this.localItem(f.abs, f.path, policy, size);
+          ? { kind: 'file', path, localPath: f.abs, size, addedStat: f.stat }
+          : await this.localItem(f.abs, path, policy, size);
       if (item.localPath !== f.abs) item.addedFrom = f.abs;
       this.putItem(item, merge);
-      added.push(f.path);
+      added.push(path);
     }
     return added;
   }
