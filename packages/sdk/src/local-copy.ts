@@ -4,7 +4,7 @@ import type { LocalBlobFiles } from '@cairn/core';
 import { copyNewFile } from './file-copy.js';
 import { hashFile } from './hashing.js';
 import type { HttpClient } from './http.js';
-import { isLoopbackUrl } from './streamed-upload.js';
+import { isLoopbackUrl } from './local-upload.js';
 
 /** A file a verified copy goes to: written under `tmp`, renamed to `path` once checked. */
 export interface CopyTarget {

@@ -3,9 +3,9 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { BlobInfo } from '@cairn/core';
 import type { LocalFileItem } from './draft-items.js';
-import { copyNewFile } from './file-copy.js';
 import type { FileHashes } from './hashing.js';
 import type { HttpClient } from './http.js';
+import { LocalUploads, isLoopbackUrl } from './local-upload.js';
 import { changedWhileLogged } from './prepare.js';
 
 /**
@@ -21,67 +21,32 @@ import { changedWhileLogged } from './prepare.js';
  * cores that second SHA-256 of every byte competed with the server's hashing for the CPU. That
  * the file did not change while it was read is checked by its stat before and after, either way.
  * A server on this machine with its store in a local folder is not even sent the bytes: the
- * file is copied into one the server names (`copyToServer`).
+ * file is copied into one the server names (`LocalUploads`).
  */
 export class StreamedLarge {
   readonly stats = { bytesSent: 0, largeBlobs: 0 };
   private readonly verify: boolean;
-  /** Until a local upload fails to start, copy or be adopted, large files go by file. */
-  private byFile: boolean;
+  /** Large files copied into the server's folder instead, while that is on offer. */
+  private readonly local: LocalUploads;
 
   constructor(
     private readonly http: HttpClient,
     options: { verify?: boolean } = {},
   ) {
     this.verify = options.verify ?? !isLoopbackUrl(http.baseUrl);
-    this.byFile = !this.verify && process.env['CAIRN_LOCAL_COPY'] !== '0';
-  }
-
-  /**
-   * To a server on this machine with its store in a local folder, a large file is copied into
-   * a file the server names (in the kernel: no bytes through JavaScript or a socket), and the
-   * server hashes what arrived there. The copy goes in order from the start (copy_file_range,
-   * or a reflink that appears whole), so the server is asked to follow it: it hashes while the
-   * kernel copies, and `finish`, sent once the copy is complete, only reads the rest. Undefined when that is not on offer (a server elsewhere,
-   * an object store, a server without the route) or the copy or its adoption fails (that folder
-   * is not writable to this user, or the server may not link a file this user owns): the file
-   * is then sent over the socket, and so are the ones after it.
-   */
-  private async copyToServer(item: LocalFileItem): Promise<FileHashes | undefined> {
-    let ticket: { id: string; path: string };
-    try {
-      ticket = await this.http.json<{ id: string; path: string }>(
-        'POST',
-        '/blobs/local-uploads?follow=true',
-      );
-    } catch {
-      this.byFile = false;
-      return undefined;
-    }
-    const at = `/blobs/local-uploads/${encodeURIComponent(ticket.id)}`;
-    try {
-      await copyNewFile(item.localPath, ticket.path, 0o644);
-      const info = await this.http.json<BlobInfo>('POST', `${at}/finish`);
-      return { sha256: info.sha256, md5: info.md5, size: info.size };
-    } catch {
-      // This user may not write the server's folder, the server may not hard-link a file this
-      // user owns, the disk is full: the socket does it its own way, for the files after it too.
-      this.byFile = false;
-      await this.http.json('DELETE', at).catch(() => undefined);
-      return undefined;
-    }
+    this.local = new LocalUploads(http);
   }
 
   readonly hash = async (
     item: LocalFileItem,
     onBytes: (n: number) => void = () => undefined,
   ): Promise<FileHashes> => {
-    const copied = this.byFile ? await this.copyToServer(item) : undefined;
+    const copied = this.verify ? undefined : await this.local.copy(item.localPath);
     if (copied) {
       onBytes(copied.size);
       this.stats.bytesSent += copied.size;
       this.stats.largeBlobs++;
-      return copied;
+      return { sha256: copied.sha256, md5: copied.md5, size: copied.size };
     }
     const sha = this.verify ? createHash('sha256') : undefined;
     let size = 0;
@@ -123,15 +88,4 @@ export function streamsLarge(serverUrl: string): boolean {
   if (mode === '1') return true;
   if (mode === '0') return false;
   return isLoopbackUrl(serverUrl);
-}
-
-/** True when the server is on this machine (a loopback address): sending bytes costs no network. */
-export function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname;
-  } catch {
-    return false;
-  }
-  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

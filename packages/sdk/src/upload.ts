@@ -20,6 +20,7 @@ import type {
 import { directTransfer, uploadDirect } from './direct-transfer.js';
 import { hashBytes, hashFile } from './hashing.js';
 import type { HttpClient } from './http.js';
+import { LocalUploads } from './local-upload.js';
 import { runPool } from './pool.js';
 import { SMALL_FILE_BYTES, changedWhileLogged, settleMd5 } from './prepare.js';
 import type { PreparedFile } from './prepare.js';
@@ -109,12 +110,27 @@ function groupPacks(files: readonly PreparedFile[]): PreparedFile[][] {
 /** Called with the server's BlobInfo (its MD5 included) of each large blob sent through it. */
 export type OnStored = (info: BlobInfo) => void;
 
+/**
+ * Sends one large blob the server lacks: to a server on this machine whose store is a local
+ * folder, copied into a file it names (`LocalUploads`, its answer checked against the SHA-256
+ * the file was hashed to); else streamed to `PUT /blobs/:sha256`, which checks it.
+ */
 async function putLarge(
   http: HttpClient,
   f: PreparedFile,
   progress: ProgressReporter,
   onStored?: OnStored,
+  local?: LocalUploads,
 ): Promise<void> {
+  const copied = await local?.copy(f.item.localPath);
+  if (copied) {
+    if (copied.sha256 !== f.hashes.sha256 || copied.size !== f.hashes.size) {
+      throw changedWhileLogged(f.item.localPath, 'its bytes differ from the ones hashed');
+    }
+    progress.add(1, copied.size);
+    onStored?.(copied);
+    return;
+  }
   const file = createReadStream(f.item.localPath, { highWaterMark: 1 << 20 });
   try {
     const info = await http.sendStream<BlobInfo>(
@@ -134,8 +150,8 @@ async function putLarge(
 }
 
 /**
- * Sends blobs the server said it lacks: small ones in framed packs, large ones streamed one per
- * request. The server checks every SHA-256.
+ * Sends blobs the server said it lacks: small ones in framed packs, large ones one per request
+ * (or by file to a server on this machine). The server checks every SHA-256.
  */
 export async function sendBlobs(
   http: HttpClient,
@@ -154,6 +170,7 @@ export async function sendBlobs(
       viaServer: (f) => putLarge(http, f, progress, onStored),
     });
   } else {
+    const local = large.length > 0 ? new LocalUploads(http) : undefined;
     await Promise.all([
       runPool(packs, PACK_CONCURRENCY, async (pack) => {
         await http.sendStream<{ stored: BlobInfo[] }>(
@@ -163,7 +180,7 @@ export async function sendBlobs(
           FRAMES_CONTENT_TYPE,
         );
       }),
-      runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress, onStored)),
+      runPool(large, LARGE_CONCURRENCY, (f) => putLarge(http, f, progress, onStored, local)),
     ]);
   }
   return { packs: packs.length, largeBlobs: large.length };

@@ -8,7 +8,8 @@ import type { CairnError } from '@cairn/core';
 import { Artifact } from '../src/index.js';
 import { hashBytes } from '../src/hashing.js';
 import { HttpClient } from '../src/http.js';
-import { StreamedLarge, isLoopbackUrl, streamsLarge } from '../src/streamed-upload.js';
+import { isLoopbackUrl } from '../src/local-upload.js';
+import { StreamedLarge, streamsLarge } from '../src/streamed-upload.js';
 import { blobsOnS3, passThroughProxy, startEnv } from './helpers.js';
 import type { TestEnv } from './helpers.js';
 
@@ -215,6 +216,53 @@ test('to a server on this machine a large file goes by file copy; one changed be
     return true;
   });
   await assert.rejects(cairn.artifact('proj/by-file-racy'), { code: 'NOT_FOUND' });
+});
+
+test('a large file the stat cache knows goes by file copy to a server on this machine that lacks it', async (t) => {
+  if (blobsOnS3()) return;
+  const dir = await env.dir();
+  const big = await largeFile(dir, 'known.bin');
+  const cacheDir = await env.dir();
+  const a = new Artifact({ name: 'known-first', type: 'model' });
+  await a.addFile(big.path);
+  await (await env.client({ cacheDir })).save(a);
+
+  // Another server, the same cache: the hashes are known, the bytes are not there.
+  const other = await startEnv();
+  t.after(() => other.close());
+  const routes: string[] = [];
+  const proxy = await passThroughProxy(other.url, { onRequest: (route) => routes.push(route) });
+  t.after(() => proxy.close());
+  const cairn = await other.client({ url: proxy.url, cacheDir });
+  const b = new Artifact({ name: 'known-again', type: 'model' });
+  await b.addFile(big.path);
+  await cairn.save(b);
+  assert.ok(routes.includes('POST /api/v1/blobs/local-uploads'), routes.join(', '));
+  assert.ok(!routes.some((r) => r.startsWith('PUT /api/v1/blobs/')), 'no byte over the socket');
+  const root = await other.dir();
+  await (await other.client()).artifact('known-again:latest').then((v) => v.download({ root }));
+  assert.deepEqual(await readFile(join(root, 'known.bin')), big.bytes);
+
+  // The same, with the file changed after it was hashed and before it was copied: no version.
+  const third = await startEnv();
+  t.after(() => third.close());
+  const proxy3 = await passThroughProxy(third.url, {
+    onRequest: (route) => {
+      if (route === 'POST /api/v1/blobs/local-uploads') appendFileSync(big.path, 'later');
+    },
+  });
+  t.after(() => proxy3.close());
+  const c = new Artifact({ name: 'known-racy', type: 'model' });
+  await c.addFile(big.path);
+  await assert.rejects(
+    (await third.client({ url: proxy3.url, cacheDir })).save(c),
+    (err: CairnError) => {
+      assert.equal(err.code, 'DIGEST_MISMATCH');
+      assert.match(err.message, /known\.bin changed while being logged/);
+      return true;
+    },
+  );
+  await assert.rejects((await third.client()).artifact('known-racy'), { code: 'NOT_FOUND' });
 });
 
 test('a copy the server cannot adopt is sent over the socket instead', async (t) => {
