@@ -14,7 +14,7 @@ import type { HttpClient } from './http.js';
  * the server may not link a file this user owns, an object store, a server without the route),
  * `copy` answers undefined for this file and every later one: the socket does it its own way.
  */
-export class LocalUploads {
+export class LocalUploader {
   private onOffer: boolean;
 
   constructor(private readonly http: HttpClient) {

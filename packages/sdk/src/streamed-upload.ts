@@ -5,7 +5,7 @@ import type { BlobInfo } from '@cairn/core';
 import type { LocalFileItem } from './draft-items.js';
 import type { FileHashes } from './hashing.js';
 import type { HttpClient } from './http.js';
-import { LocalUploads, isLoopbackUrl } from './local-upload.js';
+import { LocalUploader, isLoopbackUrl } from './local-upload.js';
 import { changedWhileLogged } from './prepare.js';
 
 /**
@@ -21,20 +21,20 @@ import { changedWhileLogged } from './prepare.js';
  * cores that second SHA-256 of every byte competed with the server's hashing for the CPU. That
  * the file did not change while it was read is checked by its stat before and after, either way.
  * A server on this machine with its store in a local folder is not even sent the bytes: the
- * file is copied into one the server names (`LocalUploads`).
+ * file is copied into one the server names (`LocalUploader`).
  */
 export class StreamedLarge {
   readonly stats = { bytesSent: 0, largeBlobs: 0 };
   private readonly verify: boolean;
   /** Large files copied into the server's folder instead, while that is on offer. */
-  private readonly local: LocalUploads;
+  private readonly local: LocalUploader;
 
   constructor(
     private readonly http: HttpClient,
     options: { verify?: boolean } = {},
   ) {
     this.verify = options.verify ?? !isLoopbackUrl(http.baseUrl);
-    this.local = new LocalUploads(http);
+    this.local = new LocalUploader(http);
   }
 
   readonly hash = async (

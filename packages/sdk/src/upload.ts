@@ -20,7 +20,7 @@ import type {
 import { directTransfer, uploadDirect } from './direct-transfer.js';
 import { hashBytes, hashFile } from './hashing.js';
 import type { HttpClient } from './http.js';
-import { LocalUploads } from './local-upload.js';
+import { LocalUploader } from './local-upload.js';
 import { runPool } from './pool.js';
 import { SMALL_FILE_BYTES, changedWhileLogged, settleMd5 } from './prepare.js';
 import type { PreparedFile } from './prepare.js';
@@ -112,7 +112,7 @@ export type OnStored = (info: BlobInfo) => void;
 
 /**
  * Sends one large blob the server lacks: to a server on this machine whose store is a local
- * folder, copied into a file it names (`LocalUploads`, its answer checked against the SHA-256
+ * folder, copied into a file it names (`LocalUploader`, its answer checked against the SHA-256
  * the file was hashed to); else streamed to `PUT /blobs/:sha256`, which checks it.
  */
 async function putLarge(
@@ -120,7 +120,7 @@ async function putLarge(
   f: PreparedFile,
   progress: ProgressReporter,
   onStored?: OnStored,
-  local?: LocalUploads,
+  local?: LocalUploader,
 ): Promise<void> {
   const copied = await local?.copy(f.item.localPath);
   if (copied) {
@@ -170,7 +170,7 @@ export async function sendBlobs(
       viaServer: (f) => putLarge(http, f, progress, onStored),
     });
   } else {
-    const local = large.length > 0 ? new LocalUploads(http) : undefined;
+    const local = large.length > 0 ? new LocalUploader(http) : undefined;
     await Promise.all([
       runPool(packs, PACK_CONCURRENCY, async (pack) => {
         await http.sendStream<{ stored: BlobInfo[] }>(
