@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdtemp, stat, writeFile, appendFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import {
@@ -388,6 +388,18 @@ export class Artifact {
     return this.staging;
   }
 
+  /**
+   * Once logged, the staged copies (policy 'mutable', `newFile`) are in the version and nothing
+   * reads them again: they go, as W&B removes its staging copies after upload. A failed log
+   * keeps them for the retry.
+   */
+  private async dropStaging(): Promise<void> {
+    const dir = this.staging;
+    if (dir === undefined) return;
+    this.staging = undefined;
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
   private putItem(item: DraftItem, replace: boolean): void {
     const path = itemPath(item);
     const existing = this.items.get(path);
@@ -716,6 +728,7 @@ export class Artifact {
       return Artifact.fromVersion(ctx, outcome.version);
     }
     this.lastUpload = outcome.stats;
+    await this.dropStaging();
     if (outcome.kind === 'unchanged') {
       this.created = false;
       if (t9k) this.lastOutcome = 'versioned';

@@ -14,7 +14,7 @@ import {
 } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Artifact, Cairn } from '../src/index.js';
 import type { CairnError } from '../src/index.js';
@@ -238,6 +238,28 @@ test('draft editing: addFile overwrite, newFile, remove of files and directories
     await readFile(await a.file(join(await env.dir(), 'single')), 'utf8'),
     '# hi\nmore\n',
   );
+});
+
+test('staged copies (newFile, policy mutable) are kept through a failed log and removed once logged', async () => {
+  const src = await env.dir();
+  await writeTree(src, { 'w.bin': 'weights' });
+  const a = new Artifact({ name: 'staged', type: 'model' });
+  await a.addFile(join(src, 'w.bin'), { policy: 'mutable' });
+  const h = await a.newFile('notes.txt');
+  await h.write('n');
+  await h.close();
+  const staging = dirname(dirname(h.path));
+  assert.ok(basename(staging).startsWith('cairn-staging-'), staging);
+  assert.equal((await readdir(staging)).length, 2, 'the mutable copy and the new file');
+  // Nothing listens here: the log fails, and the staged bytes stay for the retry.
+  const nowhere = new Cairn({ url: 'http://127.0.0.1:9', entity: 'tester', project: 'proj' });
+  await assert.rejects(nowhere.save(a), { code: 'UNAVAILABLE' });
+  assert.equal(await readFile(h.path, 'utf8'), 'n');
+  await (await env.client()).save(a);
+  assert.equal(await stat(staging).catch(() => undefined), undefined, 'the staging dir is gone');
+  const root = await a.download({ root: join(await env.dir(), 'staged') });
+  assert.equal(await readFile(join(root, 'w.bin'), 'utf8'), 'weights');
+  assert.equal(await readFile(join(root, 'notes.txt'), 'utf8'), 'n');
 });
 
 test('verify reports missing, changed and extra files; checkout removes extras', async () => {
