@@ -116,6 +116,7 @@ export class Artifact {
   private entries: ManifestEntry[] | undefined;
   private saving: Promise<Artifact> | undefined;
   private staging: string | undefined;
+  private stagedCopies = 0;
   /** Editable; persisted by `save()`. Includes `latest` / `vN` once logged (those are server-managed). */
   aliases: string[] = [];
   /** Editable; persisted by `save()`. */
@@ -448,8 +449,9 @@ export class Artifact {
     let source = localPath;
     if (policy === 'mutable') {
       const dir = await this.stagingDir();
-      source = join(dir, `${this.items.size}-${basename(localPath)}`);
-      await copyFile(localPath, source, constants.COPYFILE_FICLONE);
+      // A name of its own for every copy: the number of items repeats after a remove.
+      source = join(dir, `${this.stagedCopies++}-${basename(localPath)}`);
+      await copyFile(localPath, source, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
     }
     return { kind: 'file', path, localPath: source, size };
   }

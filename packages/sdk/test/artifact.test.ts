@@ -260,6 +260,18 @@ test('staged copies (newFile, policy mutable) are kept through a failed log and 
   const root = await a.download({ root: join(await env.dir(), 'staged') });
   assert.equal(await readFile(join(root, 'w.bin'), 'utf8'), 'weights');
   assert.equal(await readFile(join(root, 'notes.txt'), 'utf8'), 'n');
+
+  // Copies of files with one name, one of them removed in between, each keep their own bytes.
+  await writeTree(src, { 'p/w.bin': 'P', 'q/w.bin': 'Q', 'r/w.bin': 'R' });
+  const b = new Artifact({ name: 'staged-names', type: 'model' });
+  await b.addFile(join(src, 'p/w.bin'), { name: 'A', policy: 'mutable' });
+  await b.addFile(join(src, 'q/w.bin'), { name: 'B', policy: 'mutable' });
+  b.remove('A');
+  await b.addFile(join(src, 'r/w.bin'), { name: 'C', policy: 'mutable' });
+  await (await env.client()).save(b);
+  const root2 = await b.download({ root: join(await env.dir(), 'names') });
+  assert.equal(await readFile(join(root2, 'B'), 'utf8'), 'Q');
+  assert.equal(await readFile(join(root2, 'C'), 'utf8'), 'R');
 });
 
 test('verify reports missing, changed and extra files; checkout removes extras', async () => {
