@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -67,7 +66,7 @@ test('addReference(other.getEntry(path)) references another artifact, resolved r
   );
   assert.equal((await c.getEntry('nested/ext.txt')).ref, pathToFileURL(outside).href);
 
-  const root = await mkdtemp(join(tmpdir(), 'cairn-inc-'));
+  const root = await env.dir();
   await (await cairn.artifact('uses-b')).download({ root });
   assert.equal(await readFile(join(root, 'x.bin'), 'utf8'), 'stored bytes');
   assert.equal(await readFile(join(root, 'nested', 'ext.txt'), 'utf8'), 'referenced by file URI');
@@ -75,7 +74,7 @@ test('addReference(other.getEntry(path)) references another artifact, resolved r
   // The referencing version holds the bytes: deleting the source and collecting keeps them.
   await a.delete();
   await cairn.gc({ graceMs: 0 });
-  const again = await mkdtemp(join(tmpdir(), 'cairn-inc-'));
+  const again = await env.dir();
   await (await cairn.artifact('uses-b')).download({ root: again, skipCache: true });
   assert.equal(await readFile(join(again, 'x.bin'), 'utf8'), 'stored bytes');
 

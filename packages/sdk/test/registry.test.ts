@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Artifact, CairnError } from '@cairn/sdk';
@@ -43,7 +42,7 @@ test('link, linkedArtifacts, sourceArtifact, source* properties and unlink', asy
   );
 
   const fetched = await cairn.artifact('registry/model/detector:production');
-  const root = await mkdtemp(join(tmpdir(), 'cairn-link-'));
+  const root = await env.dir();
   await fetched.download({ root });
   assert.equal(await readFile(join(root, 'w.bin'), 'utf8'), 'detector weights');
 
