@@ -26,13 +26,14 @@ export async function* fileChunks(
   const bufs = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
   let at = 0;
   let k = 0;
-  let writing = more !== undefined;
+  // Dropped once the writer is done: the next end of the file is the end.
+  let waitForMore = more;
   let next = file.read(bufs[0] as Buffer, 0, chunkBytes, 0);
   for (;;) {
     const { bytesRead } = await next;
     if (bytesRead === 0) {
-      if (!writing || !more) return;
-      writing = await more();
+      if (!waitForMore) return;
+      if (!(await waitForMore())) waitForMore = undefined;
       next = file.read(bufs[k] as Buffer, 0, chunkBytes, at);
       continue;
     }
