@@ -296,3 +296,32 @@ test('a local upload read with more follows the file as it is written, and ends 
   await upload.commit('packs/ab/abcdef', written);
   assert.equal(await store.head('packs/ab/abcdef'), written);
 });
+
+test('a followed local upload copied just before finish is found, and one removed before it is stored is a 404', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'cairn-local-late-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const store = await FsBlobStore.open(root);
+  // The copy lands while the reader waits, and the client is done at that same moment.
+  const upload = store.localUpload();
+  const bytes = randomBytes(4000);
+  const more = async (): Promise<boolean> => {
+    await writeFile(upload.path, bytes);
+    return false;
+  };
+  const got: Buffer[] = [];
+  for await (const chunk of upload.bytes(more)) got.push(Buffer.from(chunk));
+  assert.deepEqual(Buffer.concat(got), bytes);
+  await upload.commit('packs/ab/abcdef', bytes.length);
+  assert.equal(await store.head('packs/ab/abcdef'), bytes.length);
+
+  if (s.s3) return;
+  const gone = await json<{ id: string; path: string }>(
+    call('POST', '/blobs/local-uploads?follow=true'),
+  );
+  await writeFile(gone.path, randomBytes(3000));
+  await new Promise((r) => setTimeout(r, 50)); // the server has it open by now
+  await rm(gone.path);
+  const res = await call('POST', `/blobs/local-uploads/${gone.id}/finish`);
+  assert.equal(res.status, 404);
+  assert.match(((await res.json()) as { error: { message: string } }).error.message, /copy/);
+});

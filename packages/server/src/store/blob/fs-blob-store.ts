@@ -140,16 +140,21 @@ class FsLocalUpload implements LocalUpload {
     }
   }
 
-  /** The file, once the client created it; NOT_FOUND when it never did. */
+  /**
+   * The file, once the client created it; NOT_FOUND when it never did. Followed, it is looked
+   * for once more after `more` says the client is done: the copy may have made it meanwhile.
+   */
   private async opened(more: (() => Promise<boolean>) | undefined): Promise<FileHandle> {
+    let waitForMore = more;
     for (;;) {
       try {
         return await open(this.path, 'r');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        if (!more || !(await more())) {
+        if (!waitForMore) {
           throw new NotFoundError(`nothing was copied to ${this.path}; copy the file there first`);
         }
+        if (!(await waitForMore())) waitForMore = undefined;
       }
     }
   }
@@ -170,7 +175,16 @@ class FsLocalUpload implements LocalUpload {
         );
       }
       await fh.close();
-      await linkIntoPlace(this.path, this.finalPathOf(key));
+      await linkIntoPlace(this.path, this.finalPathOf(key)).catch(async (err: unknown) => {
+        // Read and hashed through a handle opened earlier, then removed from the folder.
+        const gone = (await stat(this.path).catch(() => undefined)) === undefined;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && gone) {
+          throw new NotFoundError(
+            `${this.path} was removed before it could be stored; copy the file again`,
+          );
+        }
+        throw err;
+      });
     } catch (err) {
       await fh.close().catch(() => undefined);
       await unlink(this.path).catch(() => undefined);
